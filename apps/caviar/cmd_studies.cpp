@@ -1,0 +1,54 @@
+// caviar studies: list the studies in a storage.
+#include <fmt/core.h>
+
+#include "caviar/storage.h"
+#include "command.h"
+#include "common.h"
+
+namespace caviar::cli {
+namespace {
+
+CommandRegistrar registrar(20, [](CLI::App& app) {
+  struct Args { std::string storage = "sqlite:///caviar.db"; std::string format = "table"; };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("studies", "List the studies in a storage");
+  cmd->add_option("--storage", a->storage, "Storage URL")->capture_default_str();
+  add_format_option(cmd, a->format);
+  cmd->callback([a] {
+    require_existing_database(a->storage);
+    auto storage = open_storage(a->storage);
+    json rows = json::array();
+    for (const auto& s : storage->studies()) {
+      TrialCounts c = storage->counts(s.id);
+      std::optional<double> best;
+      for (const auto& t : storage->trials(s.id))
+        if (t.state == TrialState::Complete && t.value &&
+            (!best || (s.direction == Direction::Minimize ? *t.value < *best : *t.value > *best)))
+          best = t.value;
+      rows.push_back({{"name", s.name}, {"direction", to_string(s.direction)},
+                      {"trials", c.total()}, {"complete", c.complete}, {"pruned", c.pruned},
+                      {"failed", c.failed}, {"running", c.running},
+                      {"best", best ? json(*best) : json(nullptr)}});
+    }
+    if (a->format == "json") {
+      fmt::print("{}\n", rows.dump(2));
+    } else if (a->format == "csv") {
+      fmt::print("name,direction,trials,complete,pruned,failed,running,best\n");
+      for (const auto& r : rows)
+        fmt::print("{},{},{},{},{},{},{},{}\n", r["name"].get<std::string>(), r["direction"].get<std::string>(),
+                   r["trials"].get<int>(), r["complete"].get<int>(), r["pruned"].get<int>(), r["failed"].get<int>(),
+                   r["running"].get<int>(), r["best"].is_null() ? "" : r["best"].dump());
+    } else {
+      fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {}\n", "study", "direction", "trials",
+                 "complete", "pruned", "failed", "running", "best");
+      for (const auto& r : rows)
+        fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {}\n", r["name"].get<std::string>(),
+                   r["direction"].get<std::string>(), r["trials"].get<int>(), r["complete"].get<int>(),
+                   r["pruned"].get<int>(), r["failed"].get<int>(), r["running"].get<int>(),
+                   r["best"].is_null() ? "-" : fmt::format("{:.6g}", r["best"].get<double>()));
+    }
+  });
+});
+
+}  // namespace
+}  // namespace caviar::cli

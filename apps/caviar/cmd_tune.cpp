@@ -1,0 +1,168 @@
+// caviar tune CONFIG: run a study to its budget, N trials at a time, with live progress.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "caviar/config.h"
+#include "caviar/error.h"
+#include "caviar/executor.h"
+#include "caviar/export.h"
+#include "caviar/tuner.h"
+#include "command.h"
+
+namespace caviar::cli {
+namespace {
+
+std::string clock_text(double seconds) {
+  long s = std::lround(seconds);
+  return s >= 3600 ? fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60)
+                   : fmt::format("{:02d}:{:02d}", s / 60, s % 60);
+}
+
+// Live progress: one refreshed line on a terminal, one line per finished trial otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::string metric) : metric_(std::move(metric)), tty_(isatty(STDERR_FILENO)) {}
+
+  void operator()(const TuneProgress& p) {
+    if (p.last && !tty_) {
+      const TrialRecord& t = *p.last;
+      std::string reason = t.reason();
+      if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
+      fmt::print(stderr, "trial {} {}{}  [{}]{}\n", t.number, to_string(t.state),
+                 t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "", params_text(t),
+                 reason.empty() ? "" : "  " + reason);
+    }
+    const TrialCounts& c = p.counts;
+    int done = c.complete + c.pruned + c.failed;
+    std::string line = fmt::format("{} done{} | {} running | {} failed", done,
+                                   p.budget ? fmt::format("/{}", p.budget) : "", c.running, c.failed);
+    if (c.pruned) line += fmt::format(" | {} pruned", c.pruned);
+    if (p.best && p.best->value)
+      line += fmt::format(" | best #{} {}={:.6g} [{}]", p.best->number, metric_, *p.best->value, params_text(*p.best));
+    line += " | " + clock_text(p.elapsed_seconds);
+    if (p.remaining_seconds) line += ", ~" + clock_text(*p.remaining_seconds) + " left";
+    if (tty_) {
+      std::size_t width = 150;
+      if (line.size() > width) line = line.substr(0, width - 3) + "...";
+      fmt::print(stderr, "\r\033[K{}", line);
+      std::fflush(stderr);
+      drawn_ = true;
+    } else if (p.last) {
+      fmt::print(stderr, "  {}\n", line);
+    }
+  }
+
+  void finish() {
+    if (tty_ && drawn_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  std::string metric_;
+  bool tty_;
+  bool drawn_ = false;
+};
+
+struct TuneArgs {
+  std::string config;
+  std::string study, storage;
+  int trials = 0, parallel = 0;
+  long long seed = -1;
+  bool quiet = false;
+};
+
+void tune(const TuneArgs& a) {
+  Config config = load_config(a.config);
+  if (!a.study.empty()) config.study.name = a.study;
+  if (!a.storage.empty()) config.storage = a.storage;
+  if (a.trials > 0) config.study.budget = a.trials;
+  if (a.parallel > 0) config.parallel = a.parallel;
+  if (a.seed >= 0) config.study.sampler.seed = static_cast<std::uint64_t>(a.seed);
+
+  auto executor = make_executor(config);  // checks the program exists before touching storage
+  auto storage = open_storage(config.storage);
+  Study study(storage, config.study);
+
+  TuneOptions options;
+  options.parallel = config.parallel;
+  options.time_limit = config.time_limit;
+  options.trial_root = config.trial_root;
+  std::string metric = config.command ? config.command->metric : "value";
+  ProgressPrinter printer(metric);
+  if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
+  Tuner tuner(study, *executor, options);
+
+  // Ctrl-C and SIGTERM: a dedicated thread waits for them and stops the tuner; every
+  // other thread has them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    while (!finished) {
+      timespec wait{0, 200'000'000};
+      int sig = sigtimedwait(&signals, nullptr, &wait);
+      if (sig <= 0) continue;
+      if (!tuner.stopping())
+        fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
+                           "interrupted and run again next time)\n", sigabbrev_np(sig));
+      tuner.stop();
+    }
+  });
+  TuneSummary summary;
+  try {
+    summary = tuner.run();
+  } catch (...) {
+    finished = true;
+    watcher.join();
+    printer.finish();
+    throw;
+  }
+  finished = true;
+  watcher.join();
+  printer.finish();
+
+  TrialCounts c = study.counts();
+  fmt::print("study '{}' in {}: {} complete, {} pruned, {} failed{} ({} trials run here in {})\n",
+             config.study.name, config.storage, c.complete, c.pruned, c.failed,
+             c.running ? fmt::format(", {} running elsewhere", c.running) : "", summary.started,
+             clock_text(summary.elapsed_seconds));
+  if (summary.best) {
+    fmt::print("best trial #{}: {} = {:.6g}\n", summary.best->number, metric, *summary.best->value);
+    json params = trial_to_json(*summary.best)["params"];
+    for (const auto& p : config.study.space.params())
+      if (params.contains(p.name)) fmt::print("  {:<16} {}\n", p.name, params[p.name].is_string() ? params[p.name].get<std::string>() : params[p.name].dump());
+  } else {
+    fmt::print("no trial has completed yet\n");
+  }
+  fmt::print("trial logs: {}/\n", config.trial_root.string());
+  if (summary.interrupted) exit_code() = 130;
+  else if (summary.best == std::nullopt && c.failed > 0) exit_code() = 1;
+}
+
+CommandRegistrar registrar(10, [](CLI::App& app) {
+  auto args = std::make_shared<TuneArgs>();
+  auto* cmd = app.add_subcommand("tune", "Run a study: sample, run trials N at a time, keep the best");
+  cmd->description(
+      "Run a study to its budget. budget.trials counts the study's finished trials, so a\n"
+      "restarted run does only what is missing. Several `caviar tune` processes may share\n"
+      "one study. Ctrl-C stops the running trials and keeps everything finished.");
+  cmd->add_option("config", args->config, "The study's config file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--study", args->study, "Study name (overrides the config's)");
+  cmd->add_option("--storage", args->storage, "Storage URL (overrides the config's), e.g. sqlite:///caviar.db");
+  cmd->add_option("--trials", args->trials, "The study's total trial budget (overrides budget.trials)")->check(CLI::PositiveNumber);
+  cmd->add_option("--parallel", args->parallel, "Trials at a time (overrides budget.parallel)")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "Sampler seed (overrides sampler.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->callback([args] { tune(*args); });
+});
+
+}  // namespace
+}  // namespace caviar::cli

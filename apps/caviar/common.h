@@ -1,0 +1,39 @@
+// Helpers shared by the subcommands: finding a study, printing trials.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "caviar/config.h"
+#include "caviar/storage.h"
+
+namespace caviar::cli {
+
+// Where a study is: a config file, or --storage URL --study NAME (which win over the file).
+struct StudyLocation {
+  std::string config;
+  std::string storage;
+  std::string study;
+};
+
+void add_location_options(CLI::App* cmd, StudyLocation& where);
+
+struct OpenedStudy {
+  std::shared_ptr<Storage> storage;
+  StudyRecord record;
+  std::optional<Config> config;
+};
+
+// Opens an existing study for reading; never creates a database or a study.
+OpenedStudy open_existing_study(const StudyLocation& where);
+
+// Checks the database file of a sqlite:/// URL exists (reading must not create one).
+void require_existing_database(const std::string& url);
+
+// --format table|csv|json
+void add_format_option(CLI::App* cmd, std::string& format);
+
+}  // namespace caviar::cli

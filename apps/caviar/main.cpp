@@ -1,0 +1,54 @@
+// caviar: the command line. Each subcommand is a file of its own (see command.h).
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+#include "command.h"
+
+namespace caviar::cli {
+namespace {
+std::vector<std::pair<int, CommandSetup>>& registry() {
+  static std::vector<std::pair<int, CommandSetup>> commands;
+  return commands;
+}
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(int order, CommandSetup setup) {
+  registry().emplace_back(order, std::move(setup));
+}
+
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+}  // namespace caviar::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"caviar: a hyperparameter tuner. Tune any command, or C++ in-process.",
+               "caviar"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "caviar 0.1.0");
+  auto& commands = caviar::cli::registry();
+  std::stable_sort(commands.begin(), commands.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [order, setup] : commands) setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const caviar::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "caviar: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "caviar: error: {}\n", e.what());
+    return 1;
+  }
+  return caviar::cli::exit_code();
+}

@@ -1,0 +1,58 @@
+// Executors run one trial: an external command (any language) or an in-process function.
+//
+// An executor is given a running Trial and a TrialContext (where to write, how to report,
+// when to stop) and returns the outcome; the Tuner stores it. Executors are shared by the
+// Tuner's worker threads: run() must be safe to call from several threads at once.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "caviar/config.h"
+#include "caviar/trial.h"
+
+namespace caviar {
+
+struct TrialContext {
+  std::string study;
+  std::filesystem::path trial_dir;             // private folder, created by the executor
+  ReportSink report;                           // stores an intermediate value
+  StopQuery should_stop;                       // pruned or caviar is stopping
+};
+
+struct TrialOutcome {
+  TrialState state = TrialState::Failed;       // Complete, Pruned or Failed
+  std::optional<double> value;                 // the objective (complete) or last report
+  std::string reason;                          // why it failed or stopped
+  bool interrupted = false;                    // stopped because caviar is stopping
+  json attrs = json::object();                 // extra system attributes to store
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual TrialOutcome run(Trial& trial, const TrialContext& context) = 0;
+};
+
+// Runs CommandObjective per the trial protocol (docs/protocol.md): placeholders, CAVIAR_*
+// environment, params.json, metric lines on stdout, its own process group that is ended
+// on timeout, stop, or when caviar itself dies. Throws ConfigError at construction if the
+// program cannot be found.
+std::unique_ptr<Executor> make_command_executor(CommandObjective objective,
+                                                const SearchSpace& space);
+
+// Runs an in-process objective; an exception fails the trial with its message and
+// TrialPruned makes it pruned.
+std::unique_ptr<Executor> make_function_executor(std::function<double(Trial&)> objective);
+
+// The executor a config asks for: its command, or its builtin objective. Throws
+// ConfigError for a program that is not there or an unknown builtin.
+std::unique_ptr<Executor> make_executor(const Config& config);
+
+// Finds a program the way execvp would; "" if it is not there or not executable.
+std::string find_program(const std::string& name);
+
+}  // namespace caviar

@@ -1,0 +1,123 @@
+// Storage: the single source of truth for studies and trials.
+//
+// Every worker (thread, process, machine) reads history from a Storage and writes results
+// to it; nothing about a study lives only in memory. Implementations:
+//   memory     in-process, for library users and tests       "memory" or ""
+//   sqlite     the embedded default, WAL, one file            "sqlite:///path/to/file.db"
+// The SQL layout is Optuna's RDB schema (revision v3.2.0.a by default; add
+// "?schema=v3.0.0.d" to a new SQLite file for Optuna 3.0/3.1), so Optuna and
+// optuna-dashboard read caviar's studies and caviar continues Optuna's.
+//
+// All methods are safe to call from several threads at once. Every state change is one
+// transaction. Methods throw StorageError when the store cannot be read or written and
+// UsageError for an unknown study or trial.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caviar/trial.h"
+
+namespace caviar {
+
+struct StudyRecord {
+  std::int64_t id = 0;
+  std::string name;
+  Direction direction = Direction::Minimize;
+  json system_attrs = json::object();
+  json user_attrs = json::object();
+};
+
+// How many trials of a study are in each state; `counted` is what the budget compares.
+struct TrialCounts {
+  int running = 0, waiting = 0, complete = 0, pruned = 0, failed = 0;
+  int counted = 0;  // trials that use up the budget (all but uncounted failures)
+  int total() const { return running + waiting + complete + pruned + failed; }
+};
+
+// A new trial to insert: parameters (internal values) and system attributes.
+struct TrialDraft {
+  Params params;
+  json system_attrs = json::object();
+};
+
+// Decides the next trial inside the storage's write transaction, given the history
+// (all trials of the study, every state), the fixed params of a waiting trial that is
+// being claimed (empty for a new trial) and the number the trial will have. Returns
+// nullopt when there is nothing left to run (a grid that is exhausted).
+using Proposer = std::function<std::optional<TrialDraft>(
+    const std::vector<TrialRecord>& history, const Params& fixed, int number)>;
+
+struct StartRequest {
+  std::int64_t study_id = 0;
+  const SearchSpace* space = nullptr;  // for distributions and enqueued (waiting) trials
+  Proposer propose;
+  std::optional<int> budget;           // total counted trials the study may hold
+  bool needs_history = true;           // false: propose gets an empty history (faster)
+  bool heartbeat = true;               // the caller will beat for this trial
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // The study with this name, created with `direction` if it does not exist. An existing
+  // study with another direction throws UsageError.
+  virtual StudyRecord open_study(const std::string& name, Direction direction) = 0;
+  virtual std::optional<StudyRecord> find_study(const std::string& name) = 0;
+  virtual std::vector<StudyRecord> studies() = 0;
+  virtual void set_study_attr(std::int64_t study_id, const std::string& key,
+                              const json& value) = 0;
+
+  // Starts one trial, atomically: fails stale trials first (see fail_stale), then claims
+  // the oldest waiting trial or, if the budget allows, inserts a new one from the
+  // proposer. Returns the running trial, or nullopt if the budget is reached or the
+  // proposer has nothing left.
+  virtual std::optional<TrialRecord> start_trial(const StartRequest& request) = 0;
+
+  // Enqueues a trial with fixed parameters (Optuna's WAITING state with "fixed_params").
+  virtual TrialRecord enqueue_trial(std::int64_t study_id, const json& fixed_params,
+                                    const json& system_attrs) = 0;
+
+  virtual void report(std::int64_t trial_id, std::int64_t step, double value) = 0;
+  virtual void set_trial_attr(std::int64_t trial_id, const std::string& key,
+                              const json& value) = 0;
+  // Records that the owners of these running trials are alive.
+  virtual void heartbeat(const std::vector<std::int64_t>& trial_ids) = 0;
+
+  // Moves a running trial to a finished state with its value and extra system attributes.
+  // Returns false, changing nothing, if the trial is no longer running (for example it
+  // was failed as stale by another worker).
+  virtual bool finish_trial(std::int64_t trial_id, TrialState state,
+                            std::optional<double> value, const json& system_attrs) = 0;
+
+  // Fails every running trial of the study whose last heartbeat is older than `grace`
+  // (trials that never beat are left alone), with reason "stale" and uncounted. Returns
+  // them as they were before.
+  virtual std::vector<TrialRecord> fail_stale(std::int64_t study_id,
+                                              std::chrono::milliseconds grace) = 0;
+
+  virtual std::vector<TrialRecord> trials(std::int64_t study_id) = 0;
+  virtual std::optional<TrialRecord> trial(std::int64_t study_id, int number) = 0;
+  virtual TrialCounts counts(std::int64_t study_id) = 0;
+
+  // The grace period used by start_trial's stale check (default 60 s).
+  void set_stale_grace(std::chrono::milliseconds grace) { stale_grace_ = grace; }
+  std::chrono::milliseconds stale_grace() const { return stale_grace_; }
+
+ private:
+  std::chrono::milliseconds stale_grace_{60000};
+};
+
+// Opens a storage by URL: "memory", "sqlite:///relative.db", "sqlite:////abs/path.db".
+// A SQLite file that exists must be a caviar or Optuna database. Throws StorageError.
+std::shared_ptr<Storage> open_storage(const std::string& url);
+
+std::shared_ptr<Storage> make_memory_storage();
+
+}  // namespace caviar

@@ -1,0 +1,93 @@
+// Study: one optimisation problem, its search space and its trials, kept in a Storage.
+//
+// A Study is the ask/tell interface over a Storage and a Sampler:
+//   auto trial = study.ask();             // a new running trial, or nullopt: budget reached
+//   study.tell(*trial, value);            // complete it
+// and optimize() runs an in-process objective in a loop on one or more threads.
+//
+// Several Study objects, in one process or many, may share one study in one storage: the
+// storage makes trial numbers unique and keeps the total within the budget.
+// A Study is safe to use from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caviar/sampler.h"
+#include "caviar/space.h"
+#include "caviar/storage.h"
+#include "caviar/trial.h"
+
+namespace caviar {
+
+struct StudyOptions {
+  std::string name = "default";
+  Direction direction = Direction::Minimize;
+  SearchSpace space;
+  SamplerOptions sampler;
+  std::optional<int> budget;  // total finished trials; nullopt: no limit
+  int retry = 0;              // times a failed trial's params are run again
+  std::chrono::milliseconds heartbeat{10000};  // interval between heartbeats
+  std::chrono::milliseconds stale_after{60000};  // no beat for this long: stale
+};
+
+class Study {
+ public:
+  // Opens (or creates) the study in `storage`. The search space is stored with the study
+  // (system attribute "caviar:space") so that other commands can read it back.
+  Study(std::shared_ptr<Storage> storage, StudyOptions options);
+
+  const StudyOptions& options() const { return options_; }
+  const StudyRecord& record() const { return record_; }
+  Storage& storage() { return *storage_; }
+  const SearchSpace& space() const { return options_.space; }
+
+  // Starts a trial (see Storage::start_trial). Returns nullopt when the budget is reached
+  // or the sampler has nothing left. `heartbeat`: whether the caller will beat for it.
+  std::optional<Trial> ask(bool heartbeat = true);
+
+  // Finishes a trial. A NaN or infinite value makes it failed with that reason. Returns
+  // false if the trial was no longer running (failed as stale meanwhile).
+  bool tell(const Trial& trial, double value);
+  bool tell_failed(const Trial& trial, const std::string& reason, const json& extra = {});
+  bool tell_pruned(const Trial& trial);
+  // Marks a trial failed because caviar is stopping (Ctrl-C): uncounted, so a restarted
+  // study runs it again.
+  bool tell_interrupted(const Trial& trial);
+
+  // Enqueues params (user values) to be run before sampled ones.
+  void enqueue(const json& params);
+
+  std::vector<TrialRecord> trials() const;
+  TrialCounts counts() const;
+  // The best complete trial, or nullopt if none has completed.
+  std::optional<TrialRecord> best() const;
+
+  // Runs `objective` until the budget (or `n_trials` more trials, if given) is used, on
+  // `threads` threads. An objective that throws fails its trial with the exception's text;
+  // one that throws TrialPruned is stored as pruned. stop() ends the loop early.
+  void optimize(const std::function<double(Trial&)>& objective,
+                std::optional<int> n_trials = std::nullopt, int threads = 1);
+  void stop() { stopping_ = true; }
+  bool stopping() const { return stopping_; }
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  StudyOptions options_;
+  StudyRecord record_;
+  std::unique_ptr<Sampler> sampler_;
+  std::atomic<bool> stopping_{false};
+
+  bool finish(const Trial& trial, TrialState state, std::optional<double> value,
+              const json& attrs);
+};
+
+// The better of two values for a direction.
+bool better(Direction direction, double a, double b);
+
+}  // namespace caviar

@@ -1,0 +1,138 @@
+#include "caviar/study.h"
+
+#include <cmath>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+
+namespace caviar {
+
+bool better(Direction direction, double a, double b) {
+  return direction == Direction::Minimize ? a < b : a > b;
+}
+
+Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
+    : storage_(std::move(storage)), options_(std::move(options)) {
+  if (!storage_) throw UsageError("study", "no storage given");
+  sampler_ = make_sampler(options_.sampler);
+  storage_->set_stale_grace(options_.stale_after);
+  record_ = storage_->open_study(options_.name, options_.direction);
+  json space = options_.space.to_config_json();
+  auto stored = record_.system_attrs.find("caviar:space");
+  if (stored == record_.system_attrs.end() || *stored != space) {
+    storage_->set_study_attr(record_.id, "caviar:space", space);
+    record_.system_attrs["caviar:space"] = space;
+  }
+}
+
+std::optional<Trial> Study::ask(bool heartbeat) {
+  if (stopping_) return std::nullopt;
+  StartRequest request;
+  request.study_id = record_.id;
+  request.space = &options_.space;
+  request.budget = options_.budget;
+  request.needs_history = sampler_->needs_history();
+  request.heartbeat = heartbeat;
+  request.propose = [&](const std::vector<TrialRecord>& history, const Params& fixed,
+                        int number) -> std::optional<TrialDraft> {
+    SampleContext context{options_.space, history, number, options_.direction, fixed};
+    auto params = sampler_->suggest(context);
+    if (!params) return std::nullopt;
+    return TrialDraft{std::move(*params), json::object()};
+  };
+  auto record = storage_->start_trial(request);
+  if (!record) return std::nullopt;
+  return Trial(std::move(*record), &options_.space);
+}
+
+bool Study::finish(const Trial& trial, TrialState state, std::optional<double> value,
+                   const json& attrs) {
+  return storage_->finish_trial(trial.id(), state, value, attrs);
+}
+
+bool Study::tell(const Trial& trial, double value) {
+  if (!std::isfinite(value))
+    return tell_failed(trial, fmt::format("the objective returned {}", value));
+  return finish(trial, TrialState::Complete, value, json::object());
+}
+
+bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra) {
+  json attrs = extra.is_object() ? extra : json::object();
+  attrs["caviar:reason"] = reason;
+  int attempt = trial.record().system_attrs.value("caviar:attempt", 1);
+  bool retry = attempt <= options_.retry && !attrs.value("caviar:uncounted", false);
+  if (retry) attrs["caviar:uncounted"] = true;
+  bool finished = finish(trial, TrialState::Failed, std::nullopt, attrs);
+  if (finished && retry) {
+    storage_->enqueue_trial(record_.id, options_.space.to_json(trial.params()),
+                            {{"caviar:attempt", attempt + 1}, {"caviar:retry_of", trial.number()}});
+  }
+  return finished;
+}
+
+bool Study::tell_pruned(const Trial& trial) {
+  std::optional<double> last;
+  if (!trial.record().intermediate.empty()) last = trial.record().intermediate.rbegin()->second;
+  return finish(trial, TrialState::Pruned, last, json::object());
+}
+
+bool Study::tell_interrupted(const Trial& trial) {
+  return finish(trial, TrialState::Failed, std::nullopt,
+                {{"caviar:reason", "interrupted: caviar was stopped while the trial ran"},
+                 {"caviar:failure", "interrupted"},
+                 {"caviar:uncounted", true}});
+}
+
+void Study::enqueue(const json& params) {
+  options_.space.from_json(params);  // checks names and values
+  storage_->enqueue_trial(record_.id, params, json::object());
+}
+
+std::vector<TrialRecord> Study::trials() const { return storage_->trials(record_.id); }
+
+TrialCounts Study::counts() const { return storage_->counts(record_.id); }
+
+std::optional<TrialRecord> Study::best() const {
+  std::optional<TrialRecord> best;
+  for (auto& t : trials()) {
+    if (t.state != TrialState::Complete || !t.value) continue;
+    if (!best || better(options_.direction, *t.value, *best->value)) best = std::move(t);
+  }
+  return best;
+}
+
+void Study::optimize(const std::function<double(Trial&)>& objective, std::optional<int> n_trials,
+                     int threads) {
+  std::atomic<int> remaining = n_trials.value_or(-1);
+  auto worker = [&] {
+    while (!stopping_) {
+      if (n_trials && remaining.fetch_sub(1) <= 0) return;
+      auto trial = ask(false);
+      if (!trial) return;
+      Storage& storage = *storage_;
+      std::int64_t id = trial->id();
+      trial->set_sinks([&storage, id](std::int64_t step, double v) { storage.report(id, step, v); },
+                       [this] { return stopping_.load(); });
+      try {
+        double value = objective(*trial);
+        tell(*trial, value);
+      } catch (const TrialPruned&) {
+        if (stopping_) tell_interrupted(*trial);
+        else tell_pruned(*trial);
+      } catch (const std::exception& e) {
+        tell_failed(*trial, std::string("the objective threw: ") + e.what());
+      }
+    }
+  };
+  if (threads <= 1) {
+    worker();
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace caviar

@@ -1,0 +1,113 @@
+#include "caviar/trial.h"
+
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+
+namespace caviar {
+
+const char* to_string(TrialState state) {
+  switch (state) {
+    case TrialState::Running: return "running";
+    case TrialState::Complete: return "complete";
+    case TrialState::Pruned: return "pruned";
+    case TrialState::Failed: return "failed";
+    case TrialState::Waiting: return "waiting";
+  }
+  return "?";
+}
+
+TrialState trial_state_from_string(const std::string& text) {
+  if (text == "running") return TrialState::Running;
+  if (text == "complete") return TrialState::Complete;
+  if (text == "pruned") return TrialState::Pruned;
+  if (text == "failed" || text == "fail") return TrialState::Failed;
+  if (text == "waiting") return TrialState::Waiting;
+  throw UsageError("state", fmt::format("'{}' is not one of complete, pruned, failed, running, waiting", text));
+}
+
+bool is_finished(TrialState state) {
+  return state == TrialState::Complete || state == TrialState::Pruned ||
+         state == TrialState::Failed;
+}
+
+const char* to_string(Direction direction) {
+  return direction == Direction::Minimize ? "minimize" : "maximize";
+}
+
+Direction direction_from_string(const std::string& text) {
+  if (text == "minimize" || text == "min") return Direction::Minimize;
+  if (text == "maximize" || text == "max") return Direction::Maximize;
+  throw ConfigError("direction", fmt::format("must be minimize or maximize, got '{}'", text));
+}
+
+std::string TrialRecord::reason() const {
+  auto it = system_attrs.find("caviar:reason");
+  return it != system_attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool TrialRecord::counted() const {
+  auto it = system_attrs.find("caviar:uncounted");
+  return !(state == TrialState::Failed && it != system_attrs.end() && *it == true);
+}
+
+double TrialRecord::duration_seconds() const {
+  if (!started) return 0;
+  auto end = finished ? *finished : Clock::now();
+  return std::chrono::duration<double>(end - *started).count();
+}
+
+Trial::Trial(TrialRecord record, const SearchSpace* space)
+    : record_(std::move(record)), space_(space) {}
+
+bool Trial::has(const std::string& name) const { return record_.params.count(name) > 0; }
+
+namespace {
+double lookup(const TrialRecord& r, const std::string& name) {
+  auto it = r.params.find(name);
+  if (it == r.params.end())
+    throw UsageError(name, fmt::format("trial {} has no such parameter (unknown, or its "
+                                       "condition does not hold)", r.number));
+  return it->second;
+}
+}  // namespace
+
+double Trial::float_param(const std::string& name) const { return lookup(record_, name); }
+
+std::int64_t Trial::int_param(const std::string& name) const {
+  return std::llround(lookup(record_, name));
+}
+
+json Trial::choice(const std::string& name) const { return value(name); }
+
+json Trial::value(const std::string& name) const {
+  double internal = lookup(record_, name);
+  if (space_ && space_->find(name)) return space_->at(name).external(internal);
+  auto d = record_.distributions.find(name);
+  if (d != record_.distributions.end())
+    return Parameter::from_optuna(name, d->second).external(internal);
+  return internal;
+}
+
+json Trial::params_json() const {
+  json out = json::object();
+  for (const auto& [name, internal] : record_.params) out[name] = value(name);
+  return out;
+}
+
+void Trial::report(std::int64_t step, double value) {
+  record_.intermediate[step] = value;
+  if (sink_) sink_(step, value);
+  if (should_stop()) throw TrialPruned();
+}
+
+bool Trial::should_stop() const { return stop_ && stop_(); }
+
+void Trial::set_sinks(ReportSink sink, StopQuery stop) {
+  sink_ = std::move(sink);
+  stop_ = std::move(stop);
+}
+
+}  // namespace caviar

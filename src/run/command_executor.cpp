@@ -1,0 +1,425 @@
+// The command executor: runs one trial as a subprocess, following the trial protocol
+// (docs/protocol.md), as carefully as a process supervisor would.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <regex>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+#include "caviar/executor.h"
+#include "core/format.h"
+#include "run/process_reaper.h"
+
+extern char** environ;
+
+namespace caviar {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string env_name(const std::string& param) {
+  std::string out = "CAVIAR_PARAM_";
+  for (char c : param) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  return out;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// Parses "key=value" tokens of one stdout line. Returns false (with `error`) for a
+// metric or step token whose value is not a number.
+struct MetricLine {
+  std::optional<double> metric;
+  std::optional<double> step;
+};
+
+bool parse_line(const std::string& line, const std::string& metric, const std::string& step_key,
+                MetricLine& out, std::string& error) {
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (std::isspace(static_cast<unsigned char>(line[i])) || line[i] == ',')) ++i;
+    std::size_t start = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i])) && line[i] != ',') ++i;
+    std::string token = line.substr(start, i - start);
+    auto eq = token.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = token.substr(0, eq), text = token.substr(eq + 1);
+    if (key != metric && key != step_key) continue;
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') {
+      error = fmt::format("'{}' is not a number", token);
+      return false;
+    }
+    (key == metric ? out.metric : out.step) = v;
+  }
+  return true;
+}
+
+class CommandExecutor final : public Executor {
+ public:
+  CommandExecutor(CommandObjective o, const SearchSpace& space) : o_(std::move(o)), space_(space) {
+    std::string program = o_.argv[0];
+    if (program.find('/') != std::string::npos && program[0] != '/' && !o_.workdir.empty())
+      program = (o_.workdir / program).string();
+    if (find_program(program).empty())
+      throw ConfigError("objective.command[0]",
+                        fmt::format("program '{}' not found{}", o_.argv[0],
+                                    o_.argv[0].find('/') == std::string::npos ? " on PATH" : ""));
+  }
+
+  TrialOutcome run(Trial& trial, const TrialContext& ctx) override {
+    std::error_code ec;
+    fs::create_directories(ctx.trial_dir, ec);
+    if (ec) return failure(fmt::format("cannot create trial folder {}: {}", ctx.trial_dir.string(), ec.message()));
+    fs::path params_file = ctx.trial_dir / "params.json";
+    {
+      std::ofstream out(params_file);
+      out << trial.params_json().dump(2) << "\n";
+      if (!out) return failure("cannot write " + params_file.string());
+    }
+    std::vector<std::string> argv = expand(trial, ctx);
+    std::vector<std::string> env = environment(trial, ctx, params_file);
+
+    std::ofstream stdout_log(ctx.trial_dir / "stdout.log"), stderr_log(ctx.trial_dir / "stderr.log");
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0) return failure(std::string("pipe: ") + std::strerror(errno));
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+      close(out_pipe[0]), close(out_pipe[1]);
+      return failure(std::string("pipe: ") + std::strerror(errno));
+    }
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    if (!o_.workdir.empty()) posix_spawn_file_actions_addchdir_np(&actions, o_.workdir.c_str());
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);  // its own process group
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    std::vector<char*> cargv, cenv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    for (auto& e : env) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), cenv.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (rc != 0) {
+      close(out_pipe[0]), close(err_pipe[0]);
+      return failure(fmt::format("cannot start '{}': {}", argv[0], std::strerror(rc)));
+    }
+    detail::reaper_watch(pid);
+
+    TrialOutcome outcome = supervise(pid, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    kill(-pid, SIGKILL);  // whatever the trial left behind in its group
+    detail::reaper_forget(pid);
+    outcome.attrs["caviar:trial_dir"] = ctx.trial_dir.string();
+    return outcome;
+  }
+
+ private:
+  CommandObjective o_;
+  const SearchSpace& space_;
+
+  static TrialOutcome failure(std::string reason) {
+    TrialOutcome out;
+    out.state = TrialState::Failed;
+    out.reason = std::move(reason);
+    return out;
+  }
+
+  // argv with {placeholders} filled. An argument naming an absent (conditional) parameter
+  // is dropped, and so is a flag just before it ("--beta1", "{beta1}").
+  std::vector<std::string> expand(const Trial& trial, const TrialContext& ctx) const {
+    static const std::regex placeholder(R"(\{([A-Za-z_][A-Za-z0-9_.-]*)\})");
+    std::vector<std::string> out;
+    bool previous_was_flag = false;
+    for (const auto& arg : o_.argv) {
+      std::string result;
+      bool absent = false, had_placeholder = false;
+      std::size_t last = 0;
+      for (auto it = std::sregex_iterator(arg.begin(), arg.end(), placeholder);
+           it != std::sregex_iterator(); ++it) {
+        had_placeholder = true;
+        result += arg.substr(last, it->position() - last);
+        last = it->position() + it->length();
+        std::string name = (*it)[1];
+        if (name == "trial") result += std::to_string(trial.number());
+        else if (name == "study") result += ctx.study;
+        else if (name == "trial_dir") result += ctx.trial_dir.string();
+        else if (trial.has(name)) result += space_.at(name).text(trial.params().at(name));
+        else absent = true;
+      }
+      result += arg.substr(last);
+      if (absent) {
+        if (previous_was_flag) out.pop_back();
+        previous_was_flag = false;
+        continue;
+      }
+      out.push_back(result);
+      previous_was_flag = !had_placeholder && arg.size() > 1 && arg[0] == '-';
+    }
+    return out;
+  }
+
+  std::vector<std::string> environment(const Trial& trial, const TrialContext& ctx,
+                                       const fs::path& params_file) const {
+    std::map<std::string, std::string> vars;
+    for (char** e = environ; *e; ++e) {
+      std::string entry = *e;
+      auto eq = entry.find('=');
+      if (eq != std::string::npos) vars[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    for (auto it = vars.begin(); it != vars.end();)  // no stale values from a parent trial
+      it = it->first.rfind("CAVIAR_PARAM_", 0) == 0 ? vars.erase(it) : std::next(it);
+    for (const auto& [k, v] : o_.env) vars[k] = v;
+    for (const auto& [name, value] : trial.params()) vars[env_name(name)] = space_.at(name).text(value);
+    vars["CAVIAR_STUDY"] = ctx.study;
+    vars["CAVIAR_TRIAL"] = std::to_string(trial.number());
+    vars["CAVIAR_TRIAL_DIR"] = fs::absolute(ctx.trial_dir).string();
+    vars["CAVIAR_PARAMS_FILE"] = fs::absolute(params_file).string();
+    vars["CAVIAR_METRIC"] = o_.metric;
+    std::vector<std::string> out;
+    for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+    return out;
+  }
+
+  TrialOutcome supervise(pid_t pid, int out_fd, int err_fd, std::ofstream& stdout_log,
+                         std::ofstream& stderr_log, const TrialContext& ctx) {
+    auto start = SteadyClock::now();
+    std::string out_buffer, err_buffer;
+    std::deque<std::string> stderr_tail;
+    std::optional<double> last_value;
+    std::optional<std::int64_t> last_step;
+    std::int64_t auto_step = 0;
+    int line_number = 0;
+    std::string protocol_error;
+    bool out_open = true, err_open = true, exited = false;
+    int status = 0;
+    enum class Stop { None, Timeout, Requested, Protocol } stop = Stop::None;
+    std::optional<SteadyClock::time_point> kill_at;
+    std::optional<SteadyClock::time_point> exited_at;
+
+    auto handle_stdout_line = [&](const std::string& line) {
+      stdout_log << line << '\n';
+      stdout_log.flush();
+      ++line_number;
+      if (stop == Stop::Protocol) return;
+      MetricLine m;
+      std::string error;
+      if (!parse_line(line, o_.metric, o_.step_key, m, error)) {
+        protocol_error = fmt::format("stdout line {}: {}", line_number, error);
+        stop = Stop::Protocol;
+        return;
+      }
+      if (!m.metric) return;
+      std::int64_t step = m.step ? static_cast<std::int64_t>(std::llround(*m.step)) : ++auto_step;
+      if (m.step) auto_step = step;
+      last_value = *m.metric;
+      last_step = step;
+      if (ctx.report) ctx.report(step, *m.metric);
+    };
+    auto handle_stderr_line = [&](const std::string& line) {
+      stderr_log << line << '\n';
+      stderr_log.flush();
+      stderr_tail.push_back(line);
+      if (stderr_tail.size() > 10) stderr_tail.pop_front();
+    };
+    auto drain = [&](int fd, std::string& buffer, bool& open, auto& on_line) {
+      char chunk[8192];
+      ssize_t n = read(fd, chunk, sizeof chunk);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+      if (n <= 0) {
+        open = false;
+        if (!buffer.empty()) on_line(buffer), buffer.clear();
+        return;
+      }
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      std::size_t nl;
+      while ((nl = buffer.find('\n')) != std::string::npos) {
+        std::string line = buffer.substr(0, nl);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        on_line(line);
+        buffer.erase(0, nl + 1);
+      }
+    };
+
+    while (true) {
+      auto now = SteadyClock::now();
+      if (stop == Stop::None) {
+        if (o_.timeout.count() > 0 && now - start > o_.timeout) stop = Stop::Timeout;
+        else if (ctx.should_stop && ctx.should_stop()) stop = Stop::Requested;
+      }
+      if (stop != Stop::None && !exited && !kill_at) {
+        kill(-pid, SIGTERM);
+        kill_at = now + o_.grace;
+      }
+      if (kill_at && now >= *kill_at && !exited) kill(-pid, SIGKILL);
+      if (!exited) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) exited = true, exited_at = now;
+      }
+      // The main process is gone; give leftovers holding the pipes a moment, then end them.
+      if (exited && (out_open || err_open) && now - *exited_at > std::chrono::milliseconds(500)) {
+        kill(-pid, SIGKILL);
+      }
+      if (exited && !out_open && !err_open) break;
+      pollfd fds[2] = {{out_open ? out_fd : -1, POLLIN, 0}, {err_open ? err_fd : -1, POLLIN, 0}};
+      int ready = poll(fds, 2, 50);
+      if (ready > 0) {
+        if (fds[0].revents) drain(out_fd, out_buffer, out_open, handle_stdout_line);
+        if (fds[1].revents) drain(err_fd, err_buffer, err_open, handle_stderr_line);
+      }
+      if (exited && now - *exited_at > std::chrono::seconds(5)) break;  // pipes held forever
+    }
+
+    TrialOutcome out;
+    out.value = last_value;
+    std::string tail;
+    for (const auto& l : stderr_tail) tail += (tail.empty() ? "" : "\n") + l;
+    if (!tail.empty()) out.attrs["caviar:stderr_tail"] = tail;
+    auto with_tail = [&](std::string reason) {
+      if (!tail.empty()) reason += "; last lines of stderr:\n" + tail;
+      return reason;
+    };
+    auto elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    out.attrs["caviar:seconds"] = elapsed;
+    if (WIFEXITED(status)) out.attrs["caviar:exit_code"] = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) out.attrs["caviar:signal"] = signal_name(WTERMSIG(status));
+
+    switch (stop) {
+      case Stop::Timeout:
+        out.state = TrialState::Failed;
+        out.reason = with_tail(fmt::format("timeout: still running after {} s; its process group was ended",
+                                           detail::shortest(o_.timeout.count() / 1000.0)));
+        return out;
+      case Stop::Requested:
+        out.state = TrialState::Pruned;  // the Tuner turns this into interrupted if stopping
+        out.reason = "stopped";
+        return out;
+      case Stop::Protocol:
+        out.state = TrialState::Failed;
+        out.reason = "malformed metric line: " + protocol_error;
+        return out;
+      case Stop::None: break;
+    }
+    if (WIFSIGNALED(status)) {
+      out.state = TrialState::Failed;
+      out.reason = with_tail(fmt::format("killed by {}", signal_name(WTERMSIG(status))));
+      return out;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+      out.state = TrialState::Failed;
+      out.reason = with_tail(fmt::format("exit code {}", WEXITSTATUS(status)));
+      return out;
+    }
+    if (!last_value) {
+      out.state = TrialState::Failed;
+      out.reason = with_tail(fmt::format("the metric '{}' was never printed on stdout "
+                                         "(print a line such as '{}=0.123')", o_.metric, o_.metric));
+      return out;
+    }
+    if (!std::isfinite(*last_value)) {
+      out.state = TrialState::Failed;
+      out.reason = fmt::format("the metric '{}' was {} at step {}", o_.metric,
+                               detail::shortest(*last_value), last_step.value_or(0));
+      out.value.reset();
+      return out;
+    }
+    out.state = TrialState::Complete;
+    return out;
+  }
+};
+
+class FunctionExecutor final : public Executor {
+ public:
+  explicit FunctionExecutor(std::function<double(Trial&)> f) : f_(std::move(f)) {}
+  TrialOutcome run(Trial& trial, const TrialContext& ctx) override {
+    trial.set_sinks(ctx.report, ctx.should_stop);
+    TrialOutcome out;
+    try {
+      double v = f_(trial);
+      out.value = v;
+      if (std::isfinite(v)) {
+        out.state = TrialState::Complete;
+      } else {
+        out.state = TrialState::Failed;
+        out.reason = fmt::format("the objective returned {}", detail::shortest(v));
+        out.value.reset();
+      }
+    } catch (const TrialPruned&) {
+      out.state = TrialState::Pruned;
+      out.reason = "stopped";
+      if (!trial.record().intermediate.empty()) out.value = trial.record().intermediate.rbegin()->second;
+    } catch (const std::exception& e) {
+      out.state = TrialState::Failed;
+      out.reason = std::string("the objective threw: ") + e.what();
+    }
+    return out;
+  }
+
+ private:
+  std::function<double(Trial&)> f_;
+};
+
+}  // namespace
+
+std::string find_program(const std::string& name) {
+  auto executable = [](const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) return executable(name) ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    std::size_t colon = dirs.find(':', start);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string dir = dirs.substr(start, colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (executable(candidate)) return candidate;
+    start = colon + 1;
+  }
+  return "";
+}
+
+std::unique_ptr<Executor> make_command_executor(CommandObjective objective, const SearchSpace& space) {
+  return std::make_unique<CommandExecutor>(std::move(objective), space);
+}
+
+std::unique_ptr<Executor> make_function_executor(std::function<double(Trial&)> objective) {
+  return std::make_unique<FunctionExecutor>(std::move(objective));
+}
+
+}  // namespace caviar

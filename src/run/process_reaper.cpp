@@ -1,0 +1,99 @@
+#include "run/process_reaper.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+namespace caviar::detail {
+namespace {
+
+constexpr int kMaxGroups = 8192;
+
+// The reaper's main loop. Runs in a child forked from a possibly multi-threaded process,
+// so it uses only async-signal-safe calls: no allocation, no locks.
+[[noreturn]] void reaper_main(int read_fd) {
+  signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole foreground group; caviar handles it
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  for (int fd = 3; fd < 1024; ++fd)
+    if (fd != read_fd) close(fd);
+  static pid_t groups[kMaxGroups];
+  int count = 0;
+  char buffer[512];
+  char line[32];
+  int line_length = 0;
+  for (;;) {
+    ssize_t n = read(read_fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      char ch = buffer[i];
+      if (ch != '\n') {
+        if (line_length < static_cast<int>(sizeof line) - 1) line[line_length++] = ch;
+        continue;
+      }
+      line[line_length] = '\0';
+      line_length = 0;
+      pid_t pgid = 0;
+      for (const char* p = line + 1; *p >= '0' && *p <= '9'; ++p) pgid = pgid * 10 + (*p - '0');
+      if (pgid <= 1) continue;
+      if (line[0] == '+' && count < kMaxGroups) {
+        groups[count++] = pgid;
+      } else if (line[0] == '-') {
+        for (int k = 0; k < count; ++k)
+          if (groups[k] == pgid) { groups[k] = groups[--count]; break; }
+      }
+    }
+  }
+  // caviar is gone: end what it left running.
+  for (int k = 0; k < count; ++k) kill(-groups[k], SIGTERM);
+  if (count > 0) {
+    struct timespec pause = {2, 0};
+    nanosleep(&pause, nullptr);
+    for (int k = 0; k < count; ++k) kill(-groups[k], SIGKILL);
+  }
+  _exit(0);
+}
+
+std::mutex reaper_mutex;
+int write_fd = -1;
+
+void send(char op, pid_t pgid) {
+  std::lock_guard lock(reaper_mutex);
+  if (write_fd < 0) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[1]);
+      // If caviar died between fork and here, the pipe is already closed: fine.
+      prctl(PR_SET_NAME, "caviar-reaper");
+      (void)parent;
+      reaper_main(fds[0]);
+    }
+    close(fds[0]);
+    if (pid < 0) {
+      close(fds[1]);
+      return;
+    }
+    write_fd = fds[1];
+    signal(SIGPIPE, SIG_IGN);
+  }
+  char line[32];
+  int n = std::snprintf(line, sizeof line, "%c%d\n", op, static_cast<int>(pgid));
+  ssize_t ignored = write(write_fd, line, static_cast<std::size_t>(n));
+  (void)ignored;
+}
+
+}  // namespace
+
+void reaper_watch(pid_t pgid) { send('+', pgid); }
+void reaper_forget(pid_t pgid) { send('-', pgid); }
+
+}  // namespace caviar::detail

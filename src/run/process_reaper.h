@@ -1,0 +1,16 @@
+// The process reaper: a small watchdog process, forked once, that ends every trial's
+// process group if caviar dies without doing so itself (SIGKILL, a crash). caviar tells it
+// which groups are alive through a pipe; when the pipe closes (caviar is gone), it sends
+// SIGTERM then SIGKILL to each group still listed. So no trial outlives caviar.
+#pragma once
+
+#include <sys/types.h>
+
+namespace caviar::detail {
+
+// Registers a trial's process group (starting the reaper on first use).
+void reaper_watch(pid_t pgid);
+// The group has ended or been killed by caviar itself.
+void reaper_forget(pid_t pgid);
+
+}  // namespace caviar::detail

@@ -1,0 +1,164 @@
+#include "caviar/tuner.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+
+namespace caviar {
+
+Tuner::Tuner(Study& study, Executor& executor, TuneOptions options)
+    : study_(study), executor_(executor), options_(std::move(options)) {
+  if (options_.parallel < 1) throw ConfigError("parallel", "must be at least 1");
+}
+
+TuneSummary Tuner::run() {
+  using SteadyClock = std::chrono::steady_clock;
+  const auto start = SteadyClock::now();
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::set<std::int64_t> running;  // trial ids this process beats for
+  TuneSummary summary;
+  std::atomic<int> started{0};
+  std::atomic<int> workers_left{options_.parallel};
+  std::optional<std::string> fatal;
+  std::vector<double> durations;
+  std::optional<TrialRecord> last_finished;
+  Storage& storage = study_.storage();
+
+  auto out_of_time = [&] {
+    return options_.time_limit && SteadyClock::now() - start >= *options_.time_limit;
+  };
+
+  auto worker = [&] {
+    while (!stopping_ && !out_of_time()) {
+      if (options_.max_new_trials && started.fetch_add(1) >= *options_.max_new_trials) break;
+      std::optional<Trial> trial;
+      try {
+        trial = study_.ask();
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex);
+        fatal = e.what();
+        stopping_ = true;
+        break;
+      }
+      if (!trial) break;
+      {
+        std::lock_guard lock(mutex);
+        running.insert(trial->id());
+        ++summary.started;
+      }
+      std::int64_t id = trial->id();
+      TrialContext ctx;
+      ctx.study = study_.options().name;
+      ctx.trial_dir = options_.trial_root / fmt::format("{:04d}", trial->number());
+      ctx.report = [&storage, id](std::int64_t step, double v) { storage.report(id, step, v); };
+      ctx.should_stop = [this] { return stopping_.load(); };
+      TrialOutcome outcome;
+      try {
+        outcome = executor_.run(*trial, ctx);
+      } catch (const std::exception& e) {
+        outcome.state = TrialState::Failed;
+        outcome.reason = std::string("the executor failed: ") + e.what();
+      }
+      try {
+        if (stopping_ && outcome.state != TrialState::Complete) {
+          study_.storage().finish_trial(id, TrialState::Failed, std::nullopt,
+                                        json{{"caviar:reason", "interrupted: caviar was stopped while the trial ran"},
+                                             {"caviar:failure", "interrupted"},
+                                             {"caviar:uncounted", true}});
+        } else if (outcome.state == TrialState::Complete) {
+          study_.storage().finish_trial(id, TrialState::Complete, outcome.value, outcome.attrs);
+        } else if (outcome.state == TrialState::Pruned) {
+          study_.storage().finish_trial(id, TrialState::Pruned, outcome.value, outcome.attrs);
+        } else {
+          study_.tell_failed(*trial, outcome.reason, outcome.attrs);
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex);
+        fatal = e.what();
+        stopping_ = true;
+      }
+      std::lock_guard lock(mutex);
+      running.erase(id);
+      durations.push_back(trial->record().duration_seconds());
+      switch (outcome.state) {
+        case TrialState::Complete: ++summary.complete; break;
+        case TrialState::Pruned: ++summary.pruned; break;
+        default: ++summary.failed; break;
+      }
+      TrialRecord done = trial->record();
+      done.state = outcome.state;
+      done.value = outcome.value;
+      done.system_attrs["caviar:reason"] = outcome.reason;
+      last_finished = done;
+      wake.notify_all();
+    }
+    std::lock_guard lock(mutex);
+    --workers_left;
+    wake.notify_all();
+  };
+
+  std::vector<std::thread> pool;
+  for (int i = 0; i < options_.parallel; ++i) pool.emplace_back(worker);
+
+  // This thread beats for the running trials and reports progress.
+  auto next_beat = SteadyClock::now();
+  auto next_progress = SteadyClock::now();
+  {
+    std::unique_lock lock(mutex);
+    while (workers_left > 0) {
+      wake.wait_for(lock, std::chrono::milliseconds(100));
+      auto now = SteadyClock::now();
+      if (now >= next_beat) {
+        std::vector<std::int64_t> ids(running.begin(), running.end());
+        lock.unlock();
+        try {
+          storage.heartbeat(ids);
+        } catch (const std::exception&) {
+          // A storage hiccup: the next beat retries; trials are only stale after many misses.
+        }
+        lock.lock();
+        next_beat = now + study_.options().heartbeat;
+      }
+      if (options_.on_progress && (now >= next_progress || last_finished)) {
+        TuneProgress p;
+        p.budget = study_.options().budget.value_or(0);
+        p.started_here = summary.started;
+        p.finished_here = summary.complete + summary.pruned + summary.failed;
+        p.elapsed_seconds = std::chrono::duration<double>(now - start).count();
+        p.last = std::move(last_finished);
+        last_finished.reset();
+        std::vector<double> d = durations;
+        lock.unlock();
+        try {
+          p.counts = study_.counts();
+          p.best = study_.best();
+        } catch (const std::exception&) {
+        }
+        if (p.budget > 0 && !d.empty()) {
+          double mean = 0;
+          for (double x : d) mean += x;
+          mean /= static_cast<double>(d.size());
+          int left = std::max(0, p.budget - p.counts.counted + p.counts.running);
+          p.remaining_seconds = mean * std::ceil(static_cast<double>(left) / options_.parallel);
+        }
+        options_.on_progress(p);
+        lock.lock();
+        next_progress = now + options_.progress_interval;
+      }
+    }
+  }
+  for (auto& t : pool) t.join();
+  summary.interrupted = stopping_ && !fatal;
+  summary.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  if (fatal) throw StorageError("tune", *fatal);
+  summary.best = study_.best();
+  return summary;
+}
+
+}  // namespace caviar

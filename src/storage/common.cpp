@@ -1,0 +1,79 @@
+#include "storage/common.h"
+
+#include <ctime>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+
+namespace caviar::detail {
+
+void check_direction(const StudyRecord& study, Direction wanted) {
+  if (study.direction != wanted)
+    throw UsageError("study '" + study.name + "'",
+                     fmt::format("it exists with direction {}, not {}", to_string(study.direction),
+                                 to_string(wanted)));
+}
+
+json stale_attrs(Clock::duration silence) {
+  double seconds = std::chrono::duration<double>(silence).count();
+  return {{"caviar:reason", fmt::format("stale: no heartbeat from its worker for {:.0f} s "
+                                        "(the process was killed or its machine lost)", seconds)},
+          {"caviar:failure", "stale"},
+          {"caviar:uncounted", true}};
+}
+
+Params fixed_params(const TrialRecord& waiting, const SearchSpace* space) {
+  Params out;
+  auto it = waiting.system_attrs.find("fixed_params");
+  if (it == waiting.system_attrs.end() || !it->is_object() || !space) return out;
+  for (const auto& [name, value] : it->items())
+    if (const Parameter* p = space->find(name)) out[name] = p->internal(value);
+  return out;
+}
+
+std::map<std::string, json> distributions_for(const Params& params, const SearchSpace* space) {
+  std::map<std::string, json> out;
+  if (!space) return out;
+  for (const auto& [name, value] : params)
+    if (const Parameter* p = space->find(name)) out[name] = p->optuna_distribution();
+  return out;
+}
+
+void add_to_counts(TrialCounts& c, const TrialRecord& t) {
+  switch (t.state) {
+    case TrialState::Running: ++c.running; break;
+    case TrialState::Waiting: ++c.waiting; break;
+    case TrialState::Complete: ++c.complete; break;
+    case TrialState::Pruned: ++c.pruned; break;
+    case TrialState::Failed: ++c.failed; break;
+  }
+  if (t.counted()) ++c.counted;
+}
+
+std::string format_time(Clock::time_point t) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
+  return fmt::format("{}.{:06d}", buffer, static_cast<int>(micros % 1000000));
+}
+
+std::optional<Clock::time_point> parse_time(const std::string& text) {
+  std::tm local{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &local);
+  if (!rest) return std::nullopt;
+  local.tm_isdst = -1;
+  std::time_t seconds = std::mktime(&local);
+  long micros = 0;
+  if (*rest == '.') {
+    std::string digits = std::string(rest + 1).substr(0, 6);
+    while (digits.size() < 6) digits += '0';
+    micros = std::strtol(digits.c_str(), nullptr, 10);
+  }
+  return Clock::from_time_t(seconds) + std::chrono::microseconds(micros);
+}
+
+}  // namespace caviar::detail

@@ -1,0 +1,30 @@
+// Helpers shared by the storage implementations.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "caviar/storage.h"
+
+namespace caviar::detail {
+
+// Throws UsageError if an existing study is opened with another direction.
+void check_direction(const StudyRecord& study, Direction wanted);
+
+// The system attributes of a trial failed as stale after `silence` without heartbeat.
+json stale_attrs(Clock::duration silence);
+
+// Optuna's fixed_params of a waiting trial, as internal values of `space` (names that
+// are not in the space are dropped).
+Params fixed_params(const TrialRecord& waiting, const SearchSpace* space);
+
+// distribution_json for each param, from the space.
+std::map<std::string, json> distributions_for(const Params& params, const SearchSpace* space);
+
+void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
+
+// Local time as Optuna writes it ("2026-11-27 09:40:47.427105"), and back.
+std::string format_time(Clock::time_point t);
+std::optional<Clock::time_point> parse_time(const std::string& text);
+
+}  // namespace caviar::detail

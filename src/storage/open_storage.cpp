@@ -1,0 +1,34 @@
+// Storage URLs: "memory", "sqlite:///relative.db", "sqlite:////absolute.db[?schema=v3.0.0.d]".
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+#include "caviar/storage.h"
+#include "storage/sqlite_storage.h"
+
+namespace caviar {
+
+std::shared_ptr<Storage> open_storage(const std::string& url) {
+  if (url.empty() || url == "memory" || url == "memory://") return make_memory_storage();
+  const std::string sqlite = "sqlite:///";
+  if (url.rfind(sqlite, 0) == 0) {
+    std::string path = url.substr(sqlite.size());
+    std::string schema = "v3.2.0.a";
+    if (auto q = path.find('?'); q != std::string::npos) {
+      std::string query = path.substr(q + 1);
+      path = path.substr(0, q);
+      if (query == "schema=v3.0.0.d" || query == "schema=v3.2.0.a")
+        schema = query.substr(7);
+      else
+        throw StorageError(url, fmt::format("unknown option '{}'; the one option is "
+                                            "schema=v3.0.0.d or schema=v3.2.0.a", query));
+    }
+    if (path.empty()) throw StorageError(url, "no file name after sqlite:///");
+    return detail::make_sqlite_storage(path, schema);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+    throw StorageError(url, "PostgreSQL storage is not available in this build yet; use sqlite:///file.db");
+  throw StorageError(url, "unknown storage URL; use sqlite:///file.db (relative), "
+                          "sqlite:////abs/file.db or memory");
+}
+
+}  // namespace caviar

@@ -83,9 +83,11 @@ TEST(Space, ConditionalParametersAreAbsentNotDefaulted) {
     "optimizer": {"type": "choice", "values": ["sgd", "adam"]},
     "beta1": {"type": "float", "low": 0.8, "high": 0.99, "scale": "reverse_log", "when": "optimizer == adam"}
   })"));
-  Params sgd = space.from_unit({0.1, 0.5});
+  // A JSON object lists parameters by name: beta1 first, then optimizer.
+  ASSERT_EQ(space.params()[0].name, "beta1");
+  Params sgd = space.from_unit({0.5, 0.1});
   EXPECT_EQ(sgd.count("beta1"), 0u);
-  Params adam = space.from_unit({0.9, 0.5});
+  Params adam = space.from_unit({0.5, 0.9});
   ASSERT_EQ(adam.count("beta1"), 1u);
   EXPECT_NEAR(adam.at("beta1"), 1 - std::sqrt(0.2 * 0.01), 1e-12);
 }

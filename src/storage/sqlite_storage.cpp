@@ -248,8 +248,6 @@ class SqliteStorage final : public Storage {
     sqlite3_busy_timeout(db_, 5000);
     try {
       check_kind(existed);
-      exec_retry("PRAGMA journal_mode=WAL");
-      exec_retry("PRAGMA synchronous=NORMAL");
       create_schema(schema);
     } catch (...) {
       finalize_all();
@@ -469,6 +467,7 @@ class SqliteStorage final : public Storage {
   std::recursive_mutex mutex_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
   std::unordered_map<std::int64_t, TrialRecord> cache_;  // finished trials only
+  bool wal_ = false;
 
   Statement prepare(const std::string& sql) {
     auto it = statements_.find(sql);
@@ -519,9 +518,16 @@ class SqliteStorage final : public Storage {
   void exec_retry(const char* sql) { with_retry([&] { exec(sql); return 0; }); }
 
   // Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, retrying the whole transaction when busy.
+  // The first write switches the file to WAL, so that merely reading an Optuna database
+  // (which uses a rollback journal) leaves it as it was.
   template <class F>
   std::invoke_result_t<F&> write(F&& fn) {
     std::lock_guard lock(mutex_);
+    if (!wal_) {
+      exec_retry("PRAGMA journal_mode=WAL");
+      exec_retry("PRAGMA synchronous=NORMAL");
+      wal_ = true;
+    }
     return with_retry([&] {
       exec("BEGIN IMMEDIATE");
       try {
@@ -570,24 +576,26 @@ class SqliteStorage final : public Storage {
                                 "(it has no 'studies' and 'alembic_version' tables)");
   }
 
+  // The Optuna schema revision stored in the file, or "" if there is none yet.
+  std::string revision_locked() {
+    auto st = prepare("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'");
+    st.step();
+    if (st.integer(0) == 0) return "";
+    auto v = prepare("SELECT version_num FROM alembic_version");
+    return v.step() ? v.text(0) : "";
+  }
+
   void create_schema(const std::string& schema) {
+    std::string revision = read([&] { return revision_locked(); });
+    if (!revision.empty()) {
+      if (revision != "v3.0.0.d" && revision != "v3.2.0.a")
+        throw StorageError(path_, fmt::format("Optuna schema revision '{}'; caviar reads "
+                                              "v3.0.0.d (Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)",
+                                              revision));
+      return;
+    }
     write([&] {
-      std::string revision;
-      {
-        auto st = prepare("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'");
-        st.step();
-        if (st.integer(0) > 0) {
-          auto v = prepare("SELECT version_num FROM alembic_version");
-          if (v.step()) revision = v.text(0);
-        }
-      }
-      if (!revision.empty()) {
-        if (revision != "v3.0.0.d" && revision != "v3.2.0.a")
-          throw StorageError(path_, fmt::format("Optuna schema revision '{}'; caviar reads "
-                                                "v3.0.0.d (Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)",
-                                                revision));
-        return 0;
-      }
+      if (!revision_locked().empty()) return 0;  // another process created it meanwhile
       exec(kSchema);
       if (schema == "v3.0.0.d") {
         // Optuna 3.2's upgrade adds trials_study_id_key itself; ours must not clash.
@@ -674,7 +682,8 @@ class SqliteStorage final : public Storage {
       out.push_back(load_trial(id));
       prepare("UPDATE trials SET state = 'FAIL', datetime_complete = ? WHERE trial_id = ?")
           .bind(1, format_time(now)).bind(2, id).run();
-      for (const auto& [key, value] : detail::stale_attrs(silence).items()) set_attr_locked(id, key, value);
+      json attrs = detail::stale_attrs(silence);
+      for (const auto& [key, value] : attrs.items()) set_attr_locked(id, key, value);
       prepare("DELETE FROM trial_heartbeats WHERE trial_id = ?").bind(1, id).run();
     }
     return out;

@@ -1,0 +1,248 @@
+// Storage: the same contract for the in-memory and the SQLite store.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "caviar/error.h"
+#include "caviar/storage.h"
+#include "caviar/study.h"
+
+using namespace caviar;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir() {
+  std::string templ = (fs::temp_directory_path() / "caviar-storage-XXXXXX").string();
+  return fs::path(mkdtemp(templ.data()));
+}
+
+class StorageContract : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fresh_dir();
+    url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (dir_ / "s.db").string();
+    storage_ = open_storage(url_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StudyOptions options(std::optional<int> budget = std::nullopt) {
+    StudyOptions o;
+    o.name = "s";
+    o.space = SearchSpace::from_config_json(json::parse(
+        R"({"x": {"type": "float", "low": -5, "high": 5}, "c": {"type": "choice", "values": ["a", "b"]}})"));
+    o.budget = budget;
+    return o;
+  }
+
+  fs::path dir_;
+  std::string url_;
+  std::shared_ptr<Storage> storage_;
+};
+
+}  // namespace
+
+TEST_P(StorageContract, StudiesOpenOnceAndKeepTheirDirection) {
+  StudyRecord a = storage_->open_study("one", Direction::Maximize);
+  StudyRecord b = storage_->open_study("one", Direction::Maximize);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(b.direction, Direction::Maximize);
+  EXPECT_THROW(storage_->open_study("one", Direction::Minimize), UsageError);
+  storage_->open_study("two", Direction::Minimize);
+  ASSERT_EQ(storage_->studies().size(), 2u);
+  EXPECT_FALSE(storage_->find_study("three"));
+}
+
+TEST_P(StorageContract, BudgetNumbersAndCounts) {
+  Study study(storage_, options(5));
+  std::vector<Trial> running;
+  while (auto t = study.ask()) running.push_back(std::move(*t));
+  ASSERT_EQ(running.size(), 5u);  // running trials reserve the budget
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(running[i].number(), i);
+  EXPECT_TRUE(study.tell(running[0], 1.5));
+  EXPECT_FALSE(study.tell(running[0], 2.5)) << "a finished trial cannot be told again";
+  EXPECT_TRUE(study.tell_failed(running[1], "boom"));
+  EXPECT_TRUE(study.tell_pruned(running[2]));
+  EXPECT_TRUE(study.tell(running[3], -1.0));
+  EXPECT_TRUE(study.tell_interrupted(running[4]));
+  TrialCounts c = study.counts();
+  EXPECT_EQ(c.complete, 2);
+  EXPECT_EQ(c.failed, 2);
+  EXPECT_EQ(c.pruned, 1);
+  EXPECT_EQ(c.counted, 4);  // the interrupted one does not use up the budget
+  auto again = study.ask();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->number(), 5);
+  EXPECT_FALSE(study.ask());
+  EXPECT_EQ(study.best()->number, 3);
+  EXPECT_EQ(storage_->trial(study.record().id, 1)->reason(), "boom");
+}
+
+TEST_P(StorageContract, ValuesReportsAndAttributesRoundTrip) {
+  Study study(storage_, options());
+  auto t = study.ask();
+  ASSERT_TRUE(t);
+  storage_->report(t->id(), 1, 0.5);
+  storage_->report(t->id(), 2, HUGE_VAL);
+  storage_->report(t->id(), 3, std::nan(""));
+  storage_->set_trial_attr(t->id(), "caviar:note", json{{"k", {1, 2}}});
+  ASSERT_TRUE(storage_->finish_trial(t->id(), TrialState::Complete, -HUGE_VAL, json{{"extra", "yes"}}));
+  TrialRecord r = *storage_->trial(study.record().id, 0);
+  EXPECT_EQ(r.intermediate.at(1), 0.5);
+  EXPECT_EQ(r.intermediate.at(2), HUGE_VAL);
+  EXPECT_TRUE(std::isnan(r.intermediate.at(3)));
+  EXPECT_EQ(*r.value, -HUGE_VAL);
+  EXPECT_EQ(r.system_attrs["caviar:note"], (json{{"k", {1, 2}}}));
+  EXPECT_EQ(r.system_attrs["extra"], "yes");
+  EXPECT_EQ(r.params, t->params());
+  EXPECT_EQ(r.distributions.at("x")["name"], "FloatDistribution");
+  ASSERT_TRUE(r.started && r.finished);
+  EXPECT_LE(*r.started, *r.finished);
+  // The search space is kept with the study, in order.
+  auto stored = storage_->find_study("s")->system_attrs.at("caviar:space");
+  EXPECT_EQ(SearchSpace::from_config_json(stored).to_config_json(), study.space().to_config_json());
+}
+
+TEST_P(StorageContract, SilentOwnersAreFailedAsStaleAndUncounted) {
+  Study study(storage_, options(3));
+  auto beating = study.ask(true);
+  auto quiet = study.ask(false);  // no heartbeat: never stale (ask/tell from a shell)
+  ASSERT_TRUE(beating && quiet);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  auto stale = storage_->fail_stale(study.record().id, std::chrono::milliseconds(30));
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_EQ(stale[0].number, beating->number());
+  TrialRecord r = *storage_->trial(study.record().id, beating->number());
+  EXPECT_EQ(r.state, TrialState::Failed);
+  EXPECT_EQ(r.reason().rfind("stale", 0), 0u) << r.reason();
+  EXPECT_FALSE(r.counted());
+  EXPECT_EQ(storage_->trial(study.record().id, quiet->number())->state, TrialState::Running);
+  EXPECT_FALSE(study.tell(*beating, 1.0)) << "a stale trial's late result is refused";
+  // Its place in the budget is free again: two more trials fit (3 counted in all).
+  EXPECT_TRUE(study.ask());
+  EXPECT_TRUE(study.ask());
+  EXPECT_FALSE(study.ask());
+}
+
+TEST_P(StorageContract, HeartbeatsKeepTrialsAlive) {
+  Study study(storage_, options());
+  auto t = study.ask(true);
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    storage_->heartbeat({t->id()});
+    EXPECT_TRUE(storage_->fail_stale(study.record().id, std::chrono::milliseconds(200)).empty());
+  }
+  EXPECT_TRUE(study.tell(*t, 2.0));
+}
+
+TEST_P(StorageContract, RetryRunsTheSameParamsAgainOnce) {
+  StudyOptions o = options(2);
+  o.retry = 1;
+  Study study(storage_, o);
+  auto first = study.ask();
+  Params params = first->params();
+  study.tell_failed(*first, "crashed");
+  auto second = study.ask();  // the retry, claimed from the waiting queue
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->params(), params);
+  EXPECT_EQ(second->record().system_attrs.value("caviar:retry_of", -1), first->number());
+  study.tell_failed(*second, "crashed again");  // out of retries: counted
+  auto third = study.ask();
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->params(), params);
+  study.tell(*third, 0.0);
+  EXPECT_FALSE(study.ask());
+  TrialCounts c = study.counts();
+  EXPECT_EQ(c.failed, 2);
+  EXPECT_EQ(c.counted, 2);
+}
+
+TEST_P(StorageContract, EnqueuedParamsRunFirst) {
+  Study study(storage_, options());
+  study.enqueue({{"x", 1.25}, {"c", "b"}});
+  auto t = study.ask();
+  EXPECT_EQ(t->float_param("x"), 1.25);
+  EXPECT_EQ(t->choice("c"), "b");
+  EXPECT_THROW(study.enqueue({{"x", 99}}), UsageError);
+}
+
+TEST_P(StorageContract, ThreadsShareOneBudgetExactly) {
+  Study study(storage_, options(100));
+  std::atomic<int> calls{0};
+  study.optimize([&](Trial& t) {
+    ++calls;
+    return t.float_param("x") * t.float_param("x");
+  }, std::nullopt, 4);
+  auto trials = study.trials();
+  EXPECT_EQ(calls.load(), 100);
+  ASSERT_EQ(trials.size(), 100u);
+  std::set<int> numbers;
+  for (const auto& t : trials) {
+    numbers.insert(t.number);
+    EXPECT_EQ(t.state, TrialState::Complete);
+  }
+  EXPECT_EQ(numbers.size(), 100u);
+  EXPECT_EQ(*numbers.rbegin(), 99);
+}
+
+TEST_P(StorageContract, ObjectiveFailuresAreStoredWithTheirReason) {
+  Study study(storage_, options(3));
+  int n = 0;
+  study.optimize([&](Trial&) -> double {
+    switch (n++) {
+      case 0: throw std::runtime_error("out of memory");
+      case 1: return std::nan("");
+      default: throw TrialPruned();
+    }
+  });
+  auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].state, TrialState::Failed);
+  EXPECT_NE(trials[0].reason().find("out of memory"), std::string::npos);
+  EXPECT_EQ(trials[1].state, TrialState::Failed);
+  EXPECT_NE(trials[1].reason().find("nan"), std::string::npos);
+  EXPECT_EQ(trials[2].state, TrialState::Pruned);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StorageContract, testing::Values("memory", "sqlite"));
+
+TEST(SqliteStorage, UsesWalAndOptunaRevision) {
+  fs::path dir = fresh_dir();
+  std::string path = (dir / "w.db").string();
+  open_storage("sqlite:///" + path)->open_study("s", Direction::Minimize);
+  open_storage("sqlite:///" + (dir / "old.db").string() + "?schema=v3.0.0.d");
+  auto query = [](const std::string& file, const char* sql) {
+    sqlite3* db;
+    sqlite3_open(file.c_str(), &db);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    std::string out = sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  EXPECT_EQ(query(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query(path, "SELECT version_num FROM alembic_version"), "v3.2.0.a");
+  EXPECT_EQ(query((dir / "old.db").string(), "SELECT version_num FROM alembic_version"), "v3.0.0.d");
+  fs::remove_all(dir);
+}
+
+TEST(SqliteStorage, RejectsWhatIsNotAStudyStore) {
+  fs::path dir = fresh_dir();
+  std::ofstream(dir / "notes.txt") << "these are not the studies you are looking for\n";
+  try {
+    open_storage("sqlite:///" + (dir / "notes.txt").string());
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("notes.txt"), std::string::npos);
+    EXPECT_NE(e.why().find("neither a caviar nor an Optuna"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(open_storage("sqlite:///" + (dir / "no/such/folder/x.db").string()), StorageError);
+  EXPECT_THROW(open_storage("mysql://nope"), StorageError);
+  fs::remove_all(dir);
+}

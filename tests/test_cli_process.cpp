@@ -328,10 +328,6 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
   EXPECT_GE(complete_before.size(), 1u) << before.dump(1);
 
   // Their heartbeats stop with caviar; 2 s later they are stale.
-  // BUG: src/storage/sqlite_storage.cpp:677 (fail_stale_locked) iterates
-  // `detail::stale_attrs(silence).items()` in a range-for: the temporary json dies before the
-  // loop body runs, so the restart crashes (SIGSEGV) or fails with "SQLite error 18: string
-  // or blob too big" instead of failing the stale trials. Bind the json to a local first.
   std::this_thread::sleep_until(killed_at + std::chrono::milliseconds(2600));
   Result second = run_cli(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(30));
   ASSERT_EQ(second.rc, 0) << describe(second);

@@ -246,3 +246,27 @@ TEST(SqliteStorage, RejectsWhatIsNotAStudyStore) {
   EXPECT_THROW(open_storage("mysql://nope"), StorageError);
   fs::remove_all(dir);
 }
+
+TEST(StaleRetry, AStaleTrialsParamsRunAgainWithRetry) {
+  for (const char* url : {"memory", "sqlite"}) {
+    fs::path dir = fresh_dir();
+    auto storage = open_storage(std::string(url) == "memory" ? "memory" : "sqlite:///" + (dir / "r.db").string());
+    StudyOptions o;
+    o.name = "r";
+    o.space = SearchSpace::from_config_json(json::parse(R"({"x": {"type": "float", "low": 0, "high": 1}})"));
+    o.retry = 1;
+    o.budget = 2;
+    o.stale_after = std::chrono::milliseconds(30);
+    Study study(storage, o);
+    auto lost = study.ask(true);  // its owner "dies": nobody beats or tells
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    auto again = study.ask(true);  // fails the lost trial as stale, then claims its retry
+    ASSERT_TRUE(again) << url;
+    EXPECT_EQ(again->params(), lost->params()) << url;
+    EXPECT_EQ(again->record().system_attrs.value("caviar:retry_of", -1), lost->number()) << url;
+    auto lost_now = storage->trial(study.record().id, lost->number());
+    EXPECT_EQ(lost_now->state, TrialState::Failed);
+    EXPECT_FALSE(lost_now->counted());
+    fs::remove_all(dir);
+  }
+}

@@ -29,32 +29,33 @@ class ProgressPrinter {
   ProgressPrinter(std::string metric) : metric_(std::move(metric)), tty_(isatty(STDERR_FILENO)) {}
 
   void operator()(const TuneProgress& p) {
-    if (p.last && !tty_) {
+    const TrialCounts& c = p.counts;
+    int done = c.complete + c.pruned + c.failed;
+    std::string total = p.budget ? fmt::format("/{}", p.budget) : "";
+    std::string best = p.best && p.best->value
+                           ? fmt::format("best #{} {}={:.6g}", p.best->number, metric_, *p.best->value)
+                           : "no best yet";
+    if (!tty_) {  // a log: one line per finished trial
+      if (!p.last) return;
       const TrialRecord& t = *p.last;
       std::string reason = t.reason();
       if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
-      fmt::print(stderr, "trial {} {}{}  [{}]{}\n", t.number, to_string(t.state),
-                 t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "", params_text(t),
-                 reason.empty() ? "" : "  " + reason);
+      fmt::print(stderr, "[{} done{}, {}] trial {} {}{}  {}{}\n", done, total, best, t.number,
+                 to_string(t.state), t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "",
+                 params_text(t), reason.empty() ? "" : "  (" + reason + ")");
+      return;
     }
-    const TrialCounts& c = p.counts;
-    int done = c.complete + c.pruned + c.failed;
-    std::string line = fmt::format("{} done{} | {} running | {} failed", done,
-                                   p.budget ? fmt::format("/{}", p.budget) : "", c.running, c.failed);
+    std::string line = fmt::format("{} done{} | {} running | {} failed", done, total, c.running, c.failed);
     if (c.pruned) line += fmt::format(" | {} pruned", c.pruned);
-    if (p.best && p.best->value)
-      line += fmt::format(" | best #{} {}={:.6g} [{}]", p.best->number, metric_, *p.best->value, params_text(*p.best));
+    line += " | " + best;
+    if (p.best && p.best->value) line += " [" + params_text(*p.best) + "]";
     line += " | " + clock_text(p.elapsed_seconds);
     if (p.remaining_seconds) line += ", ~" + clock_text(*p.remaining_seconds) + " left";
-    if (tty_) {
-      std::size_t width = 150;
-      if (line.size() > width) line = line.substr(0, width - 3) + "...";
-      fmt::print(stderr, "\r\033[K{}", line);
-      std::fflush(stderr);
-      drawn_ = true;
-    } else if (p.last) {
-      fmt::print(stderr, "  {}\n", line);
-    }
+    std::size_t width = 160;
+    if (line.size() > width) line = line.substr(0, width - 3) + "...";
+    fmt::print(stderr, "\r\033[K{}", line);
+    std::fflush(stderr);
+    drawn_ = true;
   }
 
   void finish() {

@@ -20,7 +20,7 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials);
 // An aligned text table for a terminal (params abbreviated), with a header row.
 std::string trials_to_table(const std::vector<TrialRecord>& trials);
 
-// A trial's params as "name=value" pairs joined by ", ".
+// A trial's params as "name=value" pairs joined by ", " (floats to 4 significant digits).
 std::string params_text(const TrialRecord& trial);
 
 }  // namespace caviar

@@ -60,6 +60,7 @@ struct StartRequest {
   std::optional<int> budget;           // total counted trials the study may hold
   bool needs_history = true;           // false: propose gets an empty history (faster)
   bool heartbeat = true;               // the caller will beat for this trial
+  int retry = 0;                       // stale trials are enqueued again up to this many times
 };
 
 class Storage {
@@ -74,9 +75,9 @@ class Storage {
   virtual void set_study_attr(std::int64_t study_id, const std::string& key,
                               const json& value) = 0;
 
-  // Starts one trial, atomically: fails stale trials first (see fail_stale), then claims
-  // the oldest waiting trial or, if the budget allows, inserts a new one from the
-  // proposer. Returns the running trial, or nullopt if the budget is reached or the
+  // Starts one trial, atomically: fails stale trials first (see fail_stale; with
+  // request.retry, their params are enqueued again), then claims the oldest waiting trial
+  // or, if the budget allows, inserts a new one from the proposer. Returns the running trial, or nullopt if the budget is reached or the
   // proposer has nothing left.
   virtual std::optional<TrialRecord> start_trial(const StartRequest& request) = 0;
 

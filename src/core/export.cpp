@@ -56,8 +56,11 @@ json trial_to_json(const TrialRecord& t) {
 
 std::string params_text(const TrialRecord& t) {
   std::string out;
-  for (const auto& [name, internal] : t.params)
-    out += fmt::format("{}{}={}", out.empty() ? "" : ", ", name, value_text(param_value(t, name, internal)));
+  for (const auto& [name, internal] : t.params) {
+    json v = param_value(t, name, internal);
+    std::string text = v.is_number_float() ? fmt::format("{:.4g}", v.get<double>()) : value_text(v);
+    out += fmt::format("{}{}={}", out.empty() ? "" : ", ", name, text);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
+#include "storage/common.h"
 
 namespace caviar {
 
@@ -35,6 +36,7 @@ std::optional<Trial> Study::ask(bool heartbeat) {
   request.budget = options_.budget;
   request.needs_history = sampler_->needs_history();
   request.heartbeat = heartbeat;
+  request.retry = options_.retry;
   request.propose = [&](const std::vector<TrialRecord>& history, const Params& fixed,
                         int number) -> std::optional<TrialDraft> {
     SampleContext context{options_.space, history, number, options_.direction, fixed};
@@ -61,14 +63,12 @@ bool Study::tell(const Trial& trial, double value) {
 bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra) {
   json attrs = extra.is_object() ? extra : json::object();
   attrs["caviar:reason"] = reason;
-  int attempt = trial.record().system_attrs.value("caviar:attempt", 1);
-  bool retry = attempt <= options_.retry && !attrs.value("caviar:uncounted", false);
-  if (retry) attrs["caviar:uncounted"] = true;
+  json retry;
+  if (!attrs.value("caviar:uncounted", false)) retry = detail::retry_attrs(trial.record(), options_.retry);
+  if (!retry.is_null()) attrs["caviar:uncounted"] = true;
   bool finished = finish(trial, TrialState::Failed, std::nullopt, attrs);
-  if (finished && retry) {
-    storage_->enqueue_trial(record_.id, options_.space.to_json(trial.params()),
-                            {{"caviar:attempt", attempt + 1}, {"caviar:retry_of", trial.number()}});
-  }
+  if (finished && !retry.is_null())
+    storage_->enqueue_trial(record_.id, options_.space.to_json(trial.params()), retry);
   return finished;
 }
 

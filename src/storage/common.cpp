@@ -40,6 +40,12 @@ std::map<std::string, json> distributions_for(const Params& params, const Search
   return out;
 }
 
+json retry_attrs(const TrialRecord& failed, int retry) {
+  int attempt = failed.system_attrs.value("caviar:attempt", 1);
+  if (attempt > retry) return nullptr;
+  return {{"caviar:attempt", attempt + 1}, {"caviar:retry_of", failed.number}};
+}
+
 void add_to_counts(TrialCounts& c, const TrialRecord& t) {
   switch (t.state) {
     case TrialState::Running: ++c.running; break;

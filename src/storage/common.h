@@ -21,6 +21,10 @@ Params fixed_params(const TrialRecord& waiting, const SearchSpace* space);
 // distribution_json for each param, from the space.
 std::map<std::string, json> distributions_for(const Params& params, const SearchSpace* space);
 
+// The attrs of a retry of `failed` (attempt + 1, retry_of), or null if it has used its
+// `retry` attempts already.
+json retry_attrs(const TrialRecord& failed, int retry);
+
 void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 
 // Local time as Optuna writes it ("2026-11-27 09:40:47.427105"), and back.

@@ -53,7 +53,11 @@ class MemoryStorage final : public Storage {
     std::lock_guard lock(mutex_);
     Study& s = study(request.study_id);
     auto now = Clock::now();
-    fail_stale_locked(s, stale_grace(), now);
+    for (const auto& stale : fail_stale_locked(s, stale_grace(), now)) {
+      json attrs = retry_attrs(stale, request.retry);
+      if (!attrs.is_null() && request.space)
+        enqueue_locked(s, request.study_id, request.space->to_json(stale.params), attrs);
+    }
     TrialRecord* waiting = nullptr;
     for (auto& t : s.trials)
       if (t.state == TrialState::Waiting) { waiting = &t; break; }
@@ -83,16 +87,7 @@ class MemoryStorage final : public Storage {
   TrialRecord enqueue_trial(std::int64_t study_id, const json& fixed_params,
                             const json& system_attrs) override {
     std::lock_guard lock(mutex_);
-    Study& s = study(study_id);
-    TrialRecord t;
-    t.id = next_trial_id_++;
-    t.number = static_cast<int>(s.trials.size());
-    t.state = TrialState::Waiting;
-    t.system_attrs = system_attrs;
-    t.system_attrs["fixed_params"] = fixed_params;
-    ids_[t.id] = {study_id, t.number};
-    s.trials.push_back(t);
-    return t;
+    return enqueue_locked(study(study_id), study_id, fixed_params, system_attrs);
   }
 
   void report(std::int64_t trial_id, std::int64_t step, double value) override {
@@ -159,6 +154,19 @@ class MemoryStorage final : public Storage {
     std::vector<TrialRecord> trials;  // index = number
     std::map<std::int64_t, Clock::time_point> beats;
   };
+
+  TrialRecord enqueue_locked(Study& s, std::int64_t study_id, const json& fixed_params,
+                             const json& system_attrs) {
+    TrialRecord t;
+    t.id = next_trial_id_++;
+    t.number = static_cast<int>(s.trials.size());
+    t.state = TrialState::Waiting;
+    t.system_attrs = system_attrs.is_object() ? system_attrs : json::object();
+    t.system_attrs["fixed_params"] = fixed_params;
+    ids_[t.id] = {study_id, t.number};
+    s.trials.push_back(t);
+    return t;
+  }
 
   std::mutex mutex_;
   std::vector<Study> studies_;

@@ -305,7 +305,11 @@ class SqliteStorage final : public Storage {
   std::optional<TrialRecord> start_trial(const StartRequest& request) override {
     return write([&]() -> std::optional<TrialRecord> {
       auto now = Clock::now();
-      fail_stale_locked(request.study_id, stale_grace(), now);
+      for (const auto& stale : fail_stale_locked(request.study_id, stale_grace(), now)) {
+        json attrs = detail::retry_attrs(stale, request.retry);
+        if (!attrs.is_null() && request.space)
+          enqueue_locked(request.study_id, request.space->to_json(stale.params), attrs);
+      }
       std::optional<std::pair<std::int64_t, int>> waiting;
       {
         auto st = prepare("SELECT trial_id, number FROM trials WHERE study_id = ? AND "
@@ -352,16 +356,19 @@ class SqliteStorage final : public Storage {
 
   TrialRecord enqueue_trial(std::int64_t study_id, const json& fixed_params,
                             const json& system_attrs) override {
-    return write([&] {
-      int number = count_locked(study_id);
-      prepare("INSERT INTO trials (number, study_id, state) VALUES (?, ?, 'WAITING')")
-          .bind(1, number).bind(2, study_id).run();
-      std::int64_t id = sqlite3_last_insert_rowid(db_);
-      set_attr_locked(id, "fixed_params", fixed_params);
-      if (system_attrs.is_object())
-        for (const auto& [key, value] : system_attrs.items()) set_attr_locked(id, key, value);
-      return load_trial(id);
-    });
+    return write([&] { return enqueue_locked(study_id, fixed_params, system_attrs); });
+  }
+
+  TrialRecord enqueue_locked(std::int64_t study_id, const json& fixed_params,
+                             const json& system_attrs) {
+    int number = count_locked(study_id);
+    prepare("INSERT INTO trials (number, study_id, state) VALUES (?, ?, 'WAITING')")
+        .bind(1, number).bind(2, study_id).run();
+    std::int64_t id = sqlite3_last_insert_rowid(db_);
+    set_attr_locked(id, "fixed_params", fixed_params);
+    if (system_attrs.is_object())
+      for (const auto& [key, value] : system_attrs.items()) set_attr_locked(id, key, value);
+    return load_trial(id);
   }
 
   void report(std::int64_t trial_id, std::int64_t step, double value) override {

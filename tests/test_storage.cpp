@@ -100,7 +100,8 @@ TEST_P(StorageContract, ValuesReportsAndAttributesRoundTrip) {
   EXPECT_EQ(r.system_attrs["caviar:note"], (json{{"k", {1, 2}}}));
   EXPECT_EQ(r.system_attrs["extra"], "yes");
   EXPECT_EQ(r.params, t->params());
-  EXPECT_EQ(r.distributions.at("x")["name"], "FloatDistribution");
+  ASSERT_NE(r.distribution("x"), nullptr);
+  EXPECT_EQ((*r.distribution("x"))["name"], "FloatDistribution");
   ASSERT_TRUE(r.started && r.finished);
   EXPECT_LE(*r.started, *r.finished);
   // The search space is kept with the study, in order.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -127,11 +128,18 @@ class SearchSpace {
   // back (from that list or from a {name: definition} mapping). from_config_json checks every key and value and throws ConfigError naming the
   // path (`parameters.lr.sclae: unknown key; did you mean 'scale'?`).
   json to_config_json() const;
+  // Optuna's distribution_json of every parameter, by name (computed once, in add()).
+  // Shared, so that trials can point at it instead of copying.
+  const std::shared_ptr<const std::map<std::string, json>>& optuna_distributions() const {
+    return distributions_;
+  }
   static SearchSpace from_config_json(const json& parameters,
                                       const std::string& where = "parameters");
 
  private:
   std::vector<Parameter> params_;
+  std::shared_ptr<const std::map<std::string, json>> distributions_ =
+      std::make_shared<const std::map<std::string, json>>();
 };
 
 }  // namespace caviar

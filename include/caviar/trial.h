@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -35,13 +36,17 @@ struct TrialRecord {
   int number = 0;            // 0, 1, 2, ... within the study
   TrialState state = TrialState::Running;
   Params params;             // internal values; see space.h
-  std::map<std::string, json> distributions;  // Optuna distribution_json per param
+  // Optuna's distribution_json per param name, shared between trials of one space (a
+  // map may hold more names than params; look up by name).
+  std::shared_ptr<const std::map<std::string, json>> distributions;
   std::optional<double> value;
   std::map<std::int64_t, double> intermediate;  // step -> reported value
   std::optional<Clock::time_point> started, finished;
   json system_attrs = json::object();
   json user_attrs = json::object();
 
+  // The stored distribution of a param, or nullptr if there is none.
+  const json* distribution(const std::string& name) const;
   // The failure reason, or "" if none was stored.
   std::string reason() const;
   // Whether this trial uses up one unit of the study's trial budget.

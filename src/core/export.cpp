@@ -12,10 +12,10 @@ namespace caviar {
 namespace {
 
 json param_value(const TrialRecord& t, const std::string& name, double internal) {
-  auto d = t.distributions.find(name);
-  if (d == t.distributions.end() || d->second.is_null() || d->second.empty()) return internal;
+  const json* d = t.distribution(name);
+  if (!d || d->is_null() || d->empty()) return internal;
   try {
-    return Parameter::from_optuna(name, d->second).external(internal);
+    return Parameter::from_optuna(name, *d).external(internal);
   } catch (const std::exception&) {
     return internal;
   }

@@ -336,6 +336,9 @@ SearchSpace& SearchSpace::add(Parameter p) {
   p.validate(where);
   if (find(p.name)) throw ConfigError(where, "a parameter of this name is already defined");
   if (p.type == ParamType::Int && !p.step) p.step = 1;
+  auto distributions = std::make_shared<std::map<std::string, json>>(*distributions_);
+  (*distributions)[p.name] = p.optuna_distribution();
+  distributions_ = std::move(distributions);
   params_.push_back(std::move(p));
   return *this;
 }

@@ -43,6 +43,12 @@ Direction direction_from_string(const std::string& text) {
   throw ConfigError("direction", fmt::format("must be minimize or maximize, got '{}'", text));
 }
 
+const json* TrialRecord::distribution(const std::string& name) const {
+  if (!distributions) return nullptr;
+  auto it = distributions->find(name);
+  return it == distributions->end() ? nullptr : &it->second;
+}
+
 std::string TrialRecord::reason() const {
   auto it = system_attrs.find("caviar:reason");
   return it != system_attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -85,9 +91,7 @@ json Trial::choice(const std::string& name) const { return value(name); }
 json Trial::value(const std::string& name) const {
   double internal = lookup(record_, name);
   if (space_ && space_->find(name)) return space_->at(name).external(internal);
-  auto d = record_.distributions.find(name);
-  if (d != record_.distributions.end())
-    return Parameter::from_optuna(name, d->second).external(internal);
+  if (const json* d = record_.distribution(name)) return Parameter::from_optuna(name, *d).external(internal);
   return internal;
 }
 

@@ -32,14 +32,6 @@ Params fixed_params(const TrialRecord& waiting, const SearchSpace* space) {
   return out;
 }
 
-std::map<std::string, json> distributions_for(const Params& params, const SearchSpace* space) {
-  std::map<std::string, json> out;
-  if (!space) return out;
-  for (const auto& [name, value] : params)
-    if (const Parameter* p = space->find(name)) out[name] = p->optuna_distribution();
-  return out;
-}
-
 json retry_attrs(const TrialRecord& failed, int retry) {
   int attempt = failed.system_attrs.value("caviar:attempt", 1);
   if (attempt > retry) return nullptr;

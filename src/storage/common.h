@@ -18,8 +18,6 @@ json stale_attrs(Clock::duration silence);
 // are not in the space are dropped).
 Params fixed_params(const TrialRecord& waiting, const SearchSpace* space);
 
-// distribution_json for each param, from the space.
-std::map<std::string, json> distributions_for(const Params& params, const SearchSpace* space);
 
 // The attrs of a retry of `failed` (attempt + 1, retry_of), or null if it has used its
 // `retry` attempts already.

@@ -59,8 +59,9 @@ class MemoryStorage final : public Storage {
         enqueue_locked(s, request.study_id, request.space->to_json(stale.params), attrs);
     }
     TrialRecord* waiting = nullptr;
-    for (auto& t : s.trials)
-      if (t.state == TrialState::Waiting) { waiting = &t; break; }
+    if (s.waiting > 0)
+      for (auto& t : s.trials)
+        if (t.state == TrialState::Waiting) { waiting = &t; break; }
     if (!waiting && request.budget && counted(s) >= *request.budget) return std::nullopt;
     Params fixed = waiting ? fixed_params(*waiting, request.space) : Params{};
     static const std::vector<TrialRecord> no_history;
@@ -68,6 +69,7 @@ class MemoryStorage final : public Storage {
     auto draft = request.propose(request.needs_history ? s.trials : no_history, fixed, number);
     if (!draft) return std::nullopt;
     TrialRecord* t = waiting;
+    if (waiting) --s.waiting;
     if (!t) {
       s.trials.emplace_back();
       t = &s.trials.back();
@@ -77,7 +79,7 @@ class MemoryStorage final : public Storage {
     }
     t->state = TrialState::Running;
     t->params = draft->params;
-    t->distributions = distributions_for(t->params, request.space);
+    if (request.space) t->distributions = request.space->optuna_distributions();
     t->system_attrs.update(draft->system_attrs);
     t->started = now;
     if (request.heartbeat) s.beats[t->id] = now;
@@ -119,6 +121,7 @@ class MemoryStorage final : public Storage {
     t.value = value;
     t.finished = Clock::now();
     if (system_attrs.is_object()) t.system_attrs.update(system_attrs);
+    if (!t.counted()) ++study(ids_.at(trial_id).first).uncounted;
     study(ids_.at(trial_id).first).beats.erase(trial_id);
     return true;
   }
@@ -153,6 +156,8 @@ class MemoryStorage final : public Storage {
     StudyRecord record;
     std::vector<TrialRecord> trials;  // index = number
     std::map<std::int64_t, Clock::time_point> beats;
+    int waiting = 0;    // trials in the waiting state
+    int uncounted = 0;  // failed trials that do not use up the budget
   };
 
   TrialRecord enqueue_locked(Study& s, std::int64_t study_id, const json& fixed_params,
@@ -165,6 +170,7 @@ class MemoryStorage final : public Storage {
     t.system_attrs["fixed_params"] = fixed_params;
     ids_[t.id] = {study_id, t.number};
     s.trials.push_back(t);
+    ++s.waiting;
     return t;
   }
 
@@ -185,10 +191,7 @@ class MemoryStorage final : public Storage {
     return study(it->second.first).trials[it->second.second];
   }
 
-  static int counted(const Study& s) {
-    return static_cast<int>(std::count_if(s.trials.begin(), s.trials.end(),
-                                          [](const TrialRecord& t) { return t.counted(); }));
-  }
+  static int counted(const Study& s) { return static_cast<int>(s.trials.size()) - s.uncounted; }
 
   std::vector<TrialRecord> fail_stale_locked(Study& s, std::chrono::milliseconds grace,
                                              Clock::time_point now) {
@@ -200,6 +203,7 @@ class MemoryStorage final : public Storage {
       t.state = TrialState::Failed;
       t.finished = now;
       t.system_attrs.update(stale_attrs(now - it->second));
+      ++s.uncounted;
       it = s.beats.erase(it);
     }
     return out;

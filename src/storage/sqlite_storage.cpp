@@ -339,18 +339,29 @@ class SqliteStorage final : public Storage {
             .bind(1, number).bind(2, request.study_id).bind(3, started).run();
         id = sqlite3_last_insert_rowid(db_);
       }
-      auto distributions = detail::distributions_for(draft->params, request.space);
+      static const std::map<std::string, json> none;
+      auto distributions = request.space ? request.space->optuna_distributions() : nullptr;
       for (const auto& [name, value] : draft->params) {
-        auto d = distributions.find(name);
+        const auto& all = distributions ? *distributions : none;
+        auto d = all.find(name);
         prepare("INSERT OR REPLACE INTO trial_params (trial_id, param_name, param_value, "
                 "distribution_json) VALUES (?, ?, ?, ?)")
             .bind(1, id).bind(2, name).bind(3, value)
-            .bind(4, d != distributions.end() ? d->second.dump() : std::string("{}"))
+            .bind(4, d != all.end() ? d->second.dump() : std::string("{}"))
             .run();
       }
       for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
       if (request.heartbeat) beat_locked(id, now);
-      return load_trial(id);
+      if (waiting) return load_trial(id);
+      TrialRecord t;  // what was just written, without reading it back
+      t.id = id;
+      t.number = number;
+      t.state = TrialState::Running;
+      t.params = std::move(draft->params);
+      t.distributions = std::move(distributions);
+      t.started = parse_time(started);
+      t.system_attrs = std::move(draft->system_attrs);
+      return t;
     });
   }
 
@@ -534,6 +545,7 @@ class SqliteStorage final : public Storage {
       exec_retry("PRAGMA journal_mode=WAL");
       exec_retry("PRAGMA synchronous=NORMAL");
       wal_ = true;
+      add_indexes();
     }
     return with_retry([&] {
       exec("BEGIN IMMEDIATE");
@@ -583,6 +595,19 @@ class SqliteStorage final : public Storage {
                                 "(it has no 'studies' and 'alembic_version' tables)");
   }
 
+  // Indexes that Optuna's schema lacks and caviar's queries need (a waiting trial, the
+  // budget, uncounted failures). Extra indexes are invisible to Optuna; the names are
+  // caviar's own so that Optuna's migrations never clash with them.
+  void add_indexes() {
+    with_retry([&] {
+      std::string revision = revision_locked();
+      if (revision.empty()) return 0;  // the schema is created (with them) in this write
+      exec("CREATE INDEX IF NOT EXISTS ix_caviar_trials_study_state ON trials (study_id, state)");
+      exec("CREATE INDEX IF NOT EXISTS ix_caviar_trial_system_attributes_key ON trial_system_attributes (key)");
+      return 0;
+    });
+  }
+
   // The Optuna schema revision stored in the file, or "" if there is none yet.
   std::string revision_locked() {
     auto st = prepare("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'");
@@ -604,6 +629,8 @@ class SqliteStorage final : public Storage {
     write([&] {
       if (!revision_locked().empty()) return 0;  // another process created it meanwhile
       exec(kSchema);
+      exec("CREATE INDEX IF NOT EXISTS ix_caviar_trials_study_state ON trials (study_id, state)");
+      exec("CREATE INDEX IF NOT EXISTS ix_caviar_trial_system_attributes_key ON trial_system_attributes (key)");
       if (schema == "v3.0.0.d") {
         // Optuna 3.2's upgrade adds trials_study_id_key itself; ours must not clash.
         exec("CREATE INDEX IF NOT EXISTS ix_caviar_trials_study_id ON trials (study_id)");
@@ -662,13 +689,14 @@ class SqliteStorage final : public Storage {
     return static_cast<int>(st.integer(0));
   }
 
+  // Trials that use up the budget: all but the failures marked uncounted (few, found
+  // through the attribute-key index).
   int counted_locked(std::int64_t study_id) {
     auto st = prepare(
-        "SELECT count(*) FROM trials t WHERE t.study_id = ? AND NOT (t.state = 'FAIL' AND "
-        "EXISTS (SELECT 1 FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND "
-        "a.key = 'caviar:uncounted' AND a.value_json = 'true'))");
+        "SELECT count(*) FROM trial_system_attributes a CROSS JOIN trials t ON t.trial_id = a.trial_id "
+        "WHERE a.key = 'caviar:uncounted' AND a.value_json = 'true' AND t.study_id = ? AND t.state = 'FAIL'");
     st.bind(1, study_id).step();
-    return static_cast<int>(st.integer(0));
+    return count_locked(study_id) - static_cast<int>(st.integer(0));
   }
 
   std::vector<TrialRecord> fail_stale_locked(std::int64_t study_id,
@@ -676,8 +704,9 @@ class SqliteStorage final : public Storage {
                                              Clock::time_point now) {
     std::vector<std::pair<std::int64_t, Clock::duration>> stale;
     {
-      auto st = prepare("SELECT t.trial_id, h.heartbeat FROM trials t JOIN trial_heartbeats h "
-                        "ON h.trial_id = t.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING'");
+      // Only running trials have heartbeat rows (finishing deletes them): start from those.
+      auto st = prepare("SELECT t.trial_id, h.heartbeat FROM trial_heartbeats h CROSS JOIN trials t "
+                        "ON t.trial_id = h.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING'");
       st.bind(1, study_id);
       while (st.step()) {
         auto beat = parse_time(st.text(1));
@@ -715,10 +744,12 @@ class SqliteStorage final : public Storage {
       auto st = prepare("SELECT param_name, param_value, distribution_json FROM trial_params "
                         "WHERE trial_id = ?");
       st.bind(1, id);
+      auto distributions = std::make_shared<std::map<std::string, json>>();
       while (st.step()) {
         t.params[st.text(0)] = st.real(1);
-        t.distributions[st.text(0)] = json::parse(st.text(2), nullptr, false);
+        (*distributions)[st.text(0)] = json::parse(st.text(2), nullptr, false);
       }
+      t.distributions = std::move(distributions);
     }
     {
       auto st = prepare("SELECT value, value_type FROM trial_values WHERE trial_id = ? AND objective = 0");

@@ -92,7 +92,7 @@ void tune(const TuneArgs& a) {
   options.parallel = config.parallel;
   options.time_limit = config.time_limit;
   options.trial_root = config.trial_root;
-  std::string metric = config.command ? config.command->metric : "value";
+  std::string metric = config.metric;
   ProgressPrinter printer(metric);
   if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
   Tuner tuner(study, *executor, options);
@@ -136,7 +136,12 @@ void tune(const TuneArgs& a) {
              c.running ? fmt::format(", {} running elsewhere", c.running) : "", summary.started,
              clock_text(summary.elapsed_seconds));
   if (summary.best) {
-    fmt::print("best trial #{}: {} = {:.6g}\n", summary.best->number, metric, *summary.best->value);
+    fmt::print("best trial #{}: {} = {:.6g}", summary.best->number, metric, *summary.best->value);
+    const json& attrs = summary.best->system_attrs;
+    if (attrs.contains("caviar:test_acc"))
+      fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", attrs["caviar:test_acc"].get<double>(),
+                 attrs.value("caviar:test_loss", 0.0));
+    fmt::print("\n");
     json params = trial_to_json(*summary.best)["params"];
     for (const auto& p : config.study.space.params())
       if (params.contains(p.name)) fmt::print("  {:<16} {}\n", p.name, params[p.name].is_string() ? params[p.name].get<std::string>() : params[p.name].dump());

@@ -42,7 +42,8 @@ struct Config {
   std::string storage = "sqlite:///caviar.db";
   StudyOptions study;
   std::optional<CommandObjective> command;
-  json builtin;                 // objective: {builtin: name, ...}; null if none
+  json builtin;                 // objective: {builtin: name, args: {...}}; null if none
+  std::string metric;           // the optimised value (for builtins; commands: command->metric)
   int parallel = 1;
   std::optional<std::chrono::milliseconds> time_limit;
   std::filesystem::path trial_root;  // trial folders: <trial_root>/<number>/

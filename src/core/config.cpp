@@ -272,8 +272,12 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     check_placeholders(cmd, s.space);
     config.command = std::move(cmd);
   } else {
+    for (const char* key : {"timeout", "grace", "env", "workdir"})
+      if (o.contains(key)) throw ConfigError(std::string("objective.") + key, "only a command objective takes this key");
+    if (!o["builtin"].is_string()) throw ConfigError("objective.builtin", "must be a name, such as mlp");
     config.builtin = o;
   }
+  config.metric = metric.empty() && !config.command ? "val_loss" : metric;
 
   std::string trial_dir = c.contains("trial_dir") ? text_of(c["trial_dir"], "trial_dir")
                                                   : "caviar-runs/" + s.name;

@@ -3,13 +3,17 @@
 
 #include "caviar/error.h"
 #include "caviar/executor.h"
+#include "run/mlp_executor.h"
 
 namespace caviar {
 
 std::unique_ptr<Executor> make_executor(const Config& config) {
   if (config.command) return make_command_executor(*config.command, config.study.space);
   std::string name = config.builtin.value("builtin", std::string());
-  throw ConfigError("objective.builtin", fmt::format("unknown builtin objective '{}'", name));
+  if (name == "mlp")
+    return make_mlp_executor(config.builtin.value("args", json::object()), config.metric,
+                             config.study.space);
+  throw ConfigError("objective.builtin", fmt::format("unknown builtin objective '{}'; available: mlp", name));
 }
 
 }  // namespace caviar

@@ -1,0 +1,215 @@
+// TrainConfig from text (flags, trial parameters) and its validation.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "caviar/nn.h"
+
+namespace caviar::nn {
+namespace {
+
+constexpr std::array kOptions = {
+    OptionInfo{"lr", "NUM", "initial learning rate α₀ (> 0; default 0.001)"},
+    OptionInfo{"momentum", "NUM", "β of the momentum optimizer, in [0, 1) (default 0.9)"},
+    OptionInfo{"beta1", "NUM", "Adam's β₁, in [0, 1) (default 0.9)"},
+    OptionInfo{"beta2", "NUM", "β₂ of Adam and RMSprop, in [0, 1) (default 0.999)"},
+    OptionInfo{"epsilon", "NUM", "ε of Adam and RMSprop (> 0; default 1e-8)"},
+    OptionInfo{"layers", "INT", "l, hidden layers (>= 0; default 2)"},
+    OptionInfo{"units", "INT", "n, units per hidden layer (>= 1; default 128)"},
+    OptionInfo{"decay", "NUM", "γ, learning-rate decay (default 0: none)"},
+    OptionInfo{"decay-schedule", "NAME",
+               "inverse_time: α₀/(1+γ·e) | exponential: α₀·γ^e | step: α₀·γ^⌊e/decay-every⌋; "
+               "e = completed epochs (default inverse_time)"},
+    OptionInfo{"decay-every", "INT", "epochs per step of the step schedule (>= 1; default 10)"},
+    OptionInfo{"batch-size", "INT", "t, mini-batch size (>= 1; default 128)"},
+    OptionInfo{"optimizer", "NAME", "sgd | momentum | rmsprop | adam (default adam)"},
+    OptionInfo{"epochs", "INT", "passes over the training split (>= 1; default 10)"},
+    OptionInfo{"weight-decay", "NUM", "λ of L2 regularisation (>= 0; default 0)"},
+    OptionInfo{"dataset", "NAME|PATH", "fashion-mnist | spirals | path/to/file.csv (default fashion-mnist)"},
+    OptionInfo{"data-dir", "PATH",
+               "where the Fashion-MNIST idx files are (default /usr/share/datasets/fashion-mnist)"},
+    OptionInfo{"label-column", "NAME", "CSV: the column holding the class (default label)"},
+    OptionInfo{"train-subset", "INT", "train on the first N training samples only (0: all; default 0)"},
+    OptionInfo{"spiral-classes", "INT", "spirals: number of arms K (>= 2; default 3)"},
+    OptionInfo{"spiral-points", "INT", "spirals: points per arm (>= 10; default 600)"},
+    OptionInfo{"seed", "INT", "seed of initialisation and shuffling (default 0)"},
+    OptionInfo{"threads", "INT", "threads of this run (>= 1; default 1)"},
+};
+
+// "--batch_size", "batch-size" -> "batch-size"
+std::string flag_name(std::string_view name) {
+  while (!name.empty() && name.front() == '-') name.remove_prefix(1);
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+[[noreturn]] void unknown_option(const std::string& flag) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const auto& option : kOptions) {
+    const auto d = edit_distance(flag, option.flag);
+    if (d < best_distance) best_distance = d, best = option.flag;
+  }
+  throw ConfigError("--" + flag, best.empty() ? "unknown option"
+                                              : fmt::format("unknown option; did you mean --{}?", best));
+}
+
+double parse_double(const std::string& flag, std::string_view text) {
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+    throw ConfigError("--" + flag, fmt::format("'{}' is not a finite number", text));
+  return value;
+}
+
+template <class Int>
+Int parse_integer(const std::string& flag, std::string_view text) {
+  Int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    // Tuners often send integers as "128.0": accept a double with no fraction.
+    double d = 0;
+    const auto [dend, dec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (!text.empty() && dec == std::errc() && dend == text.data() + text.size() && d == std::floor(d) &&
+        d >= static_cast<double>(std::numeric_limits<Int>::min()) &&
+        d <= static_cast<double>(std::numeric_limits<Int>::max()))
+      return static_cast<Int>(d);
+    throw ConfigError("--" + flag, fmt::format("'{}' is not an integer", text));
+  }
+  return value;
+}
+
+void require(bool ok, const char* flag, const std::string& why) {
+  if (!ok) throw ConfigError(std::string("--") + flag, why);
+}
+
+}  // namespace
+
+std::string_view to_string(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::Sgd: return "sgd";
+    case OptimizerKind::Momentum: return "momentum";
+    case OptimizerKind::RmsProp: return "rmsprop";
+    case OptimizerKind::Adam: return "adam";
+  }
+  return "?";
+}
+
+std::string_view to_string(DecaySchedule schedule) {
+  switch (schedule) {
+    case DecaySchedule::InverseTime: return "inverse_time";
+    case DecaySchedule::Exponential: return "exponential";
+    case DecaySchedule::Step: return "step";
+  }
+  return "?";
+}
+
+OptimizerKind optimizer_from_string(std::string_view text) {
+  for (auto kind : {OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::RmsProp, OptimizerKind::Adam})
+    if (text == to_string(kind)) return kind;
+  throw ConfigError("--optimizer", fmt::format("'{}' is not one of sgd, momentum, rmsprop, adam", text));
+}
+
+DecaySchedule decay_schedule_from_string(std::string_view text) {
+  const std::string name = flag_name(text) == "inverse-time" ? "inverse_time" : std::string(text);
+  for (auto s : {DecaySchedule::InverseTime, DecaySchedule::Exponential, DecaySchedule::Step})
+    if (name == to_string(s)) return s;
+  throw ConfigError("--decay-schedule",
+                    fmt::format("'{}' is not one of inverse_time, exponential, step", text));
+}
+
+std::span<const OptionInfo> train_options() { return kOptions; }
+
+void set_option(TrainConfig& c, std::string_view name, std::string_view value) {
+  const std::string f = flag_name(name);
+  if (value.empty()) {
+    if (std::none_of(kOptions.begin(), kOptions.end(), [&](const OptionInfo& o) { return o.flag == f; }))
+      unknown_option(f);
+    throw ConfigError("--" + f, "needs a value");
+  }
+  if (f == "lr") c.lr = parse_double(f, value);
+  else if (f == "momentum") c.momentum = parse_double(f, value);
+  else if (f == "beta1") c.beta1 = parse_double(f, value);
+  else if (f == "beta2") c.beta2 = parse_double(f, value);
+  else if (f == "epsilon") c.epsilon = parse_double(f, value);
+  else if (f == "layers") c.layers = parse_integer<int>(f, value);
+  else if (f == "units") c.units = parse_integer<int>(f, value);
+  else if (f == "decay") c.decay = parse_double(f, value);
+  else if (f == "decay-schedule") c.decay_schedule = decay_schedule_from_string(value);
+  else if (f == "decay-every") c.decay_every = parse_integer<int>(f, value);
+  else if (f == "batch-size") c.batch_size = parse_integer<int>(f, value);
+  else if (f == "optimizer") c.optimizer = optimizer_from_string(value);
+  else if (f == "epochs") c.epochs = parse_integer<int>(f, value);
+  else if (f == "weight-decay") c.weight_decay = parse_double(f, value);
+  else if (f == "dataset") c.dataset = std::string(value);
+  else if (f == "data-dir") c.data_dir = std::string(value);
+  else if (f == "label-column") c.label_column = std::string(value);
+  else if (f == "train-subset") c.train_subset = parse_integer<int>(f, value);
+  else if (f == "spiral-classes") c.spiral_classes = parse_integer<int>(f, value);
+  else if (f == "spiral-points") c.spiral_points = parse_integer<int>(f, value);
+  else if (f == "seed") c.seed = parse_integer<std::uint64_t>(f, value);
+  else if (f == "threads") c.threads = parse_integer<int>(f, value);
+  else unknown_option(f);
+}
+
+TrainConfig config_from_json(const nlohmann::json& params) {
+  if (!params.is_object()) throw ConfigError("params", "expected a JSON object of name: value");
+  TrainConfig config;
+  for (const auto& [name, value] : params.items()) {
+    if (value.is_string()) set_option(config, name, value.get<std::string>());
+    else if (value.is_number_integer()) set_option(config, name, std::to_string(value.get<std::int64_t>()));
+    else if (value.is_number()) set_option(config, name, fmt::format("{}", value.get<double>()));
+    else throw ConfigError("--" + flag_name(name), "expected a number or a string, got " + value.dump());
+  }
+  validate(config);
+  return config;
+}
+
+void validate(const TrainConfig& c) {
+  const bool fraction_rule = c.decay_schedule != DecaySchedule::InverseTime;
+  require(c.lr > 0 && std::isfinite(c.lr), "lr", fmt::format("must be > 0, got {}", c.lr));
+  require(c.momentum >= 0 && c.momentum < 1, "momentum", fmt::format("must be in [0, 1), got {}", c.momentum));
+  require(c.beta1 >= 0 && c.beta1 < 1, "beta1", fmt::format("must be in [0, 1), got {}", c.beta1));
+  require(c.beta2 >= 0 && c.beta2 < 1, "beta2", fmt::format("must be in [0, 1), got {}", c.beta2));
+  require(c.epsilon > 0, "epsilon", fmt::format("must be > 0, got {}", c.epsilon));
+  require(c.layers >= 0 && c.layers <= 64, "layers", fmt::format("must be in [0, 64], got {}", c.layers));
+  require(c.units >= 1 && c.units <= 65536, "units", fmt::format("must be in [1, 65536], got {}", c.units));
+  if (fraction_rule)
+    require(c.decay > 0 && c.decay <= 1, "decay",
+            fmt::format("must be in (0, 1] for the {} schedule, got {}", to_string(c.decay_schedule), c.decay));
+  else
+    require(c.decay >= 0, "decay", fmt::format("must be >= 0, got {}", c.decay));
+  require(c.decay_every >= 1, "decay-every", fmt::format("must be >= 1, got {}", c.decay_every));
+  require(c.batch_size >= 1 && c.batch_size <= 1 << 20, "batch-size",
+          fmt::format("must be in [1, 1048576], got {}", c.batch_size));
+  require(c.epochs >= 1, "epochs", fmt::format("must be >= 1, got {}", c.epochs));
+  require(c.weight_decay >= 0, "weight-decay", fmt::format("must be >= 0, got {}", c.weight_decay));
+  require(!c.dataset.empty(), "dataset", "must not be empty");
+  require(c.train_subset >= 0, "train-subset", fmt::format("must be >= 0, got {}", c.train_subset));
+  require(c.spiral_classes >= 2, "spiral-classes", fmt::format("must be >= 2, got {}", c.spiral_classes));
+  require(c.spiral_points >= 10, "spiral-points", fmt::format("must be >= 10, got {}", c.spiral_points));
+  require(c.threads >= 1 && c.threads <= 256, "threads", fmt::format("must be in [1, 256], got {}", c.threads));
+}
+
+}  // namespace caviar::nn

@@ -1,0 +1,49 @@
+// One network being trained: its parameters, optimizer, shuffling and threads. train()
+// drives it epoch by epoch; the benchmark drives it directly.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "caviar/nn.h"
+#include "nn/data.h"
+#include "nn/network.h"
+#include "nn/optimizers.h"
+#include "nn/team.h"
+
+namespace caviar::nn {
+
+// Not thread-safe; each run owns one. Uses config.threads threads of its own.
+class Trainer {
+ public:
+  // A fresh He-initialised network for `inputs` features and `classes` classes.
+  Trainer(const TrainConfig& config, int inputs, int classes);
+
+  struct EpochLoss {
+    double mean_loss = 0;  // over the samples trained on
+    bool diverged = false; // stopped at a batch whose loss was NaN or infinite
+  };
+  // Trains on `data` in mini-batches, reshuffled on every call, at learning rate α.
+  // Stops after `max_steps` batches when that is >= 0 (warm-up, tests).
+  EpochLoss train_epoch(const DataView& data, double learning_rate, std::int64_t max_steps = -1);
+
+  // Mean loss and accuracy of the current network on `data`.
+  struct Score {
+    double loss = 0, accuracy = 0;
+  };
+  Score score(const DataView& data);
+
+  const Network& network() const { return network_; }
+
+ private:
+  TrainConfig config_;
+  Rng rng_;
+  Network network_;
+  std::unique_ptr<Optimizer> optimizer_;
+  WorkerTeam team_;
+  std::vector<Workspace> workspaces_;  // one per team member
+  std::vector<double> member_losses_;
+  std::vector<Eigen::Index> order_;    // the epoch's shuffled sample order
+};
+
+}  // namespace caviar::nn

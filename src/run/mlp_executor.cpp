@@ -1,0 +1,107 @@
+// The builtin objective `mlp`: the built-in trainer (include/caviar/nn.h), in-process.
+//
+//   objective: {builtin: mlp, args: {dataset: fashion-mnist, epochs: 5, train_subset: 10000}}
+//   metric: val_loss            # or val_acc (with direction: maximize), train_loss
+//
+// The trial's parameters and `args` together make the TrainConfig (parameters win). Every
+// epoch is reported at step = epoch; the trial's value is the metric after the last epoch,
+// and its test accuracy and loss are stored as system attributes caviar:test_acc and
+// caviar:test_loss.
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+#include "caviar/executor.h"
+#include "caviar/nn.h"
+#include "run/mlp_executor.h"
+
+namespace caviar {
+namespace {
+
+double metric_of(const nn::EpochReport& r, const std::string& metric) {
+  if (metric == "val_loss") return r.val_loss;
+  if (metric == "val_acc") return r.val_acc;
+  return r.train_loss;
+}
+
+class MlpExecutor final : public Executor {
+ public:
+  MlpExecutor(json args, std::string metric) : args_(std::move(args)), metric_(std::move(metric)) {}
+
+  TrialOutcome run(Trial& trial, const TrialContext& ctx) override {
+    TrialOutcome out;
+    nn::TrainConfig config;
+    try {
+      json merged = args_;
+      merged.update(trial.params_json());
+      config = nn::config_from_json(merged);
+    } catch (const Error& e) {
+      out.reason = std::string("bad trainer settings: ") + e.what();
+      return out;
+    }
+    std::optional<double> last;
+    bool stopped = false;
+    nn::TrainResult result;
+    try {
+      result = nn::train(config, [&](const nn::EpochReport& r) {
+        last = metric_of(r, metric_);
+        if (ctx.report) ctx.report(r.epoch, *last);
+        if (ctx.should_stop && ctx.should_stop()) {
+          stopped = true;
+          return false;
+        }
+        return true;
+      });
+    } catch (const std::exception& e) {
+      out.reason = std::string("the trainer failed: ") + e.what();
+      return out;
+    }
+    out.value = last;
+    out.attrs["caviar:seconds"] = result.seconds;
+    if (result.diverged) {
+      out.reason = fmt::format("diverged: the loss became NaN or infinite in epoch {}", result.diverged_epoch);
+      out.value.reset();
+      return out;
+    }
+    if (stopped) {
+      out.state = TrialState::Pruned;
+      out.reason = "stopped";
+      return out;
+    }
+    if (!last || !std::isfinite(*last)) {
+      out.reason = fmt::format("the metric '{}' is not finite", metric_);
+      out.value.reset();
+      return out;
+    }
+    out.attrs["caviar:test_acc"] = result.test_acc;
+    out.attrs["caviar:test_loss"] = result.test_loss;
+    out.state = TrialState::Complete;
+    return out;
+  }
+
+ private:
+  json args_;
+  std::string metric_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string& metric,
+                                            const SearchSpace& space) {
+  if (metric != "val_loss" && metric != "val_acc" && metric != "train_loss")
+    throw ConfigError("metric", fmt::format("the mlp objective reports val_loss, val_acc and "
+                                            "train_loss, not '{}'", metric));
+  if (!args.is_object()) throw ConfigError("objective.args", "must be a mapping of trainer options");
+  // Check every name and value now, with each parameter at its lowest value.
+  json probe = args;
+  for (const auto& p : space.params()) probe[p.name] = p.external(p.from_unit(0.0));
+  try {
+    nn::config_from_json(probe);
+  } catch (const Error& e) {
+    throw ConfigError("objective.args", e.what());
+  }
+  return std::make_unique<MlpExecutor>(args, metric);
+}
+
+}  // namespace caviar

@@ -25,6 +25,7 @@
 #include "caviar/executor.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "support/files.h"
 #include "caviar/tuner.h"
 
 using namespace caviar;
@@ -32,32 +33,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using caviar::testing::TempDir;
+using caviar::testing::read_file;
+using caviar::testing::write_file;
+
 using SteadyClock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "caviar-protocol-XXXXXX").string();
-    char* made = mkdtemp(pattern.data());
-    if (!made) throw std::runtime_error("mkdtemp failed");
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream in(p);
@@ -66,10 +47,6 @@ std::vector<std::string> read_lines(const fs::path& p) {
   return lines;
 }
 
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
 
 Parameter float_param(std::string name, double low, double high, Scale scale = Scale::Linear) {
   Parameter p;

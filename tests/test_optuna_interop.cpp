@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/files.h"
 #include "caviar/error.h"
 #include "caviar/export.h"
 #include "caviar/space.h"
@@ -30,34 +31,15 @@ namespace {
 
 constexpr const char* kPython = "/usr/bin/python3";
 
+using caviar::testing::read_file;
+using caviar::testing::write_file;
+
 // A fresh folder per test, removed afterwards.
 struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("caviar-optuna-") + (info ? info->name() : "test") + "-" +
-                       std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    path = fs::temp_directory_path() / name;
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+  caviar::testing::TempDir dir;
+  fs::path path = dir.path();
   fs::path operator/(const std::string& leaf) const { return path / leaf; }
 };
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
 
 std::string quote(const std::string& s) {
   std::string out = "'";

@@ -2,8 +2,10 @@
 // are functions of history: trial n of seed s gets the same numbers in any process.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 
 namespace caviar::detail {
 
@@ -17,13 +19,18 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
 
 constexpr std::uint64_t mix64(std::uint64_t a, std::uint64_t b) { return mix64(a ^ mix64(b)); }
 
-// A small fast generator (xoshiro256**), seeded through SplitMix64. Satisfies
-// UniformRandomBitGenerator, so it works with <random> distributions.
+// A small fast generator (xoshiro256**), seeded through SplitMix64, the same on every
+// platform. Satisfies UniformRandomBitGenerator, so it works with <random> distributions.
+// Not thread-safe: one generator per user. (The trainer uses it too, for initial weights
+// and shuffles.)
 class Rng {
  public:
   using result_type = std::uint64_t;
   explicit Rng(std::uint64_t seed) {
-    for (auto& word : s_) word = seed = mix64(seed);
+    for (auto& word : s_) {
+      word = mix64(seed);  // SplitMix64: the state advances by the golden gamma
+      seed += 0x9e3779b97f4a7c15ULL;
+    }
   }
   Rng(std::uint64_t seed, std::uint64_t stream) : Rng(mix64(seed, stream)) {}
 
@@ -42,8 +49,22 @@ class Rng {
     return result;
   }
 
+  std::uint64_t next() { return (*this)(); }
+
   // Uniform in [0, 1), 53 random bits.
   double uniform() { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+
+  // Uniform in [0, n), n > 0 (multiply-shift; the bias is below 2^-32 for n < 2^32).
+  std::uint64_t below(std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>((*this)()) * n) >> 64);
+  }
+
+  // Standard normal (Box–Muller).
+  double normal() {
+    const double u1 = 1.0 - uniform();  // (0, 1]
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
 
  private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

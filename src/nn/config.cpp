@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "caviar/nn.h"
+#include "core/format.h"
 
 namespace caviar::nn {
 namespace {
@@ -49,28 +50,10 @@ std::string flag_name(std::string_view name) {
   return out;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 [[noreturn]] void unknown_option(const std::string& flag) {
-  std::string best;
-  std::size_t best_distance = 3;
-  for (const auto& option : kOptions) {
-    const auto d = edit_distance(flag, option.flag);
-    if (d < best_distance) best_distance = d, best = option.flag;
-  }
+  std::vector<std::string> flags;
+  for (const auto& option : kOptions) flags.emplace_back(option.flag);
+  const std::string best = caviar::detail::closest(flag, flags);
   throw ConfigError("--" + flag, best.empty() ? "unknown option"
                                               : fmt::format("unknown option; did you mean --{}?", best));
 }

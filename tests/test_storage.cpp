@@ -271,3 +271,23 @@ TEST(StaleRetry, AStaleTrialsParamsRunAgainWithRetry) {
     fs::remove_all(dir);
   }
 }
+
+TEST(SqliteStorage, ADatabaseThatGoesAwayIsAnErrorNotSilentLoss) {
+  fs::path dir = fresh_dir();
+  fs::path file = dir / "gone.db";
+  auto storage = open_storage("sqlite:///" + file.string());
+  StudyOptions o;
+  o.name = "g";
+  o.space = SearchSpace::from_config_json(json::parse(R"({"x": {"type": "float", "low": 0, "high": 1}})"));
+  Study study(storage, o);
+  auto t = study.ask();
+  ASSERT_TRUE(t);
+  fs::remove(file);
+  try {
+    study.tell(*t, 1.0);
+    FAIL() << "a result was accepted into a deleted database";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("removed or replaced"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}

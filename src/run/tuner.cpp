@@ -25,7 +25,7 @@ TuneSummary Tuner::run() {
   TuneSummary summary;
   std::atomic<int> started{0};
   std::atomic<int> workers_left{options_.parallel};
-  std::optional<std::string> fatal;
+  std::exception_ptr fatal;  // a storage failure: stops the run, rethrown at the end
   std::vector<double> durations;
   std::optional<TrialRecord> last_finished;
   Storage& storage = study_.storage();
@@ -40,9 +40,9 @@ TuneSummary Tuner::run() {
       std::optional<Trial> trial;
       try {
         trial = study_.ask();
-      } catch (const std::exception& e) {
+      } catch (...) {
         std::lock_guard lock(mutex);
-        fatal = e.what();
+        if (!fatal) fatal = std::current_exception();
         stopping_ = true;
         break;
       }
@@ -78,9 +78,9 @@ TuneSummary Tuner::run() {
         } else {
           study_.tell_failed(*trial, outcome.reason, outcome.attrs);
         }
-      } catch (const std::exception& e) {
+      } catch (...) {
         std::lock_guard lock(mutex);
-        fatal = e.what();
+        if (!fatal) fatal = std::current_exception();
         stopping_ = true;
       }
       std::lock_guard lock(mutex);
@@ -156,7 +156,7 @@ TuneSummary Tuner::run() {
   for (auto& t : pool) t.join();
   summary.interrupted = stopping_ && !fatal;
   summary.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  if (fatal) throw StorageError("tune", *fatal);
+  if (fatal) std::rethrow_exception(fatal);
   summary.best = study_.best();
   return summary;
 }

@@ -3,6 +3,8 @@
 // one study without "database is locked".
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -249,6 +251,7 @@ class SqliteStorage final : public Storage {
     try {
       check_kind(existed);
       create_schema(schema);
+      file_id_ = file_identity();
     } catch (...) {
       finalize_all();
       sqlite3_close(db_);
@@ -486,6 +489,21 @@ class SqliteStorage final : public Storage {
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
   std::unordered_map<std::int64_t, TrialRecord> cache_;  // finished trials only
   bool wal_ = false;
+  std::pair<dev_t, ino_t> file_id_{};  // the file we opened; see check_still_there()
+
+  std::pair<dev_t, ino_t> file_identity() const {
+    struct stat st;
+    if (stat(path_.c_str(), &st) != 0) return {};
+    return {st.st_dev, st.st_ino};
+  }
+
+  // A database that goes away (deleted, or replaced by another file) must not swallow
+  // results silently: SQLite would go on writing to the unlinked file.
+  void check_still_there() {
+    if (file_identity() != file_id_)
+      throw StorageError(path_, "the database file was removed or replaced while caviar was using it; "
+                                "results from now on could not be stored");
+  }
 
   Statement prepare(const std::string& sql) {
     auto it = statements_.find(sql);
@@ -541,6 +559,7 @@ class SqliteStorage final : public Storage {
   template <class F>
   std::invoke_result_t<F&> write(F&& fn) {
     std::lock_guard lock(mutex_);
+    if (file_id_ != std::pair<dev_t, ino_t>{}) check_still_there();
     if (!wal_) {
       exec_retry("PRAGMA journal_mode=WAL");
       exec_retry("PRAGMA synchronous=NORMAL");

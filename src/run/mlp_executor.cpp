@@ -5,8 +5,8 @@
 //
 // The trial's parameters and `args` together make the TrainConfig (parameters win). Every
 // epoch is reported at step = epoch; the trial's value is the metric after the last epoch,
-// and its test accuracy and loss are stored as system attributes caviar:test_acc and
-// caviar:test_loss.
+// its test accuracy and loss are stored as system attributes caviar:test_acc and
+// caviar:test_loss, and every epoch's train_loss, val_loss and val_acc as caviar:epochs.
 #include <cmath>
 
 #include <fmt/core.h>
@@ -41,11 +41,14 @@ class MlpExecutor final : public Executor {
       return out;
     }
     std::optional<double> last;
+    json curve = json::array();
     bool stopped = false;
     nn::TrainResult result;
     try {
       result = nn::train(config, [&](const nn::EpochReport& r) {
         last = metric_of(r, metric_);
+        curve.push_back({{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"val_loss", r.val_loss},
+                         {"val_acc", r.val_acc}, {"lr", r.learning_rate}});
         if (ctx.report) ctx.report(r.epoch, *last);
         if (ctx.should_stop && ctx.should_stop()) {
           stopped = true;
@@ -59,6 +62,7 @@ class MlpExecutor final : public Executor {
     }
     out.value = last;
     out.attrs["caviar:seconds"] = result.seconds;
+    out.attrs["caviar:epochs"] = curve;
     if (result.diverged) {
       out.reason = fmt::format("diverged: the loss became NaN or infinite in epoch {}", result.diverged_epoch);
       out.value.reset();

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "caviar/pruner.h"
 #include "caviar/sampler.h"
 #include "caviar/space.h"
 #include "caviar/storage.h"
@@ -30,6 +31,7 @@ struct StudyOptions {
   Direction direction = Direction::Minimize;
   SearchSpace space;
   SamplerOptions sampler;
+  PrunerOptions pruner;       // judges intermediate reports (default: none)
   std::optional<int> budget;  // total finished trials; nullopt: no limit
   int retry = 0;              // times a failed trial's params are run again
   std::chrono::milliseconds heartbeat{10000};  // interval between heartbeats
@@ -60,6 +62,10 @@ class Study {
   // study runs it again.
   bool tell_interrupted(const Trial& trial);
 
+  // Whether the pruner would stop `trial` now, given its reports so far (the record's
+  // `intermediate` map) and the study's stored history. False without a pruner.
+  bool should_prune(const TrialRecord& trial) const;
+
   // Enqueues params (user values) to be run before sampled ones.
   void enqueue(const json& params);
 
@@ -70,7 +76,8 @@ class Study {
 
   // Runs `objective` until the budget (or `n_trials` more trials, if given) is used, on
   // `threads` threads. An objective that throws fails its trial with the exception's text;
-  // one that throws TrialPruned is stored as pruned. stop() ends the loop early.
+  // one that throws TrialPruned (Trial::report does, when the pruner says so) is stored
+  // as pruned. stop() ends the loop early.
   void optimize(const std::function<double(Trial&)>& objective,
                 std::optional<int> n_trials = std::nullopt, int threads = 1);
   void stop() { stopping_ = true; }
@@ -81,6 +88,7 @@ class Study {
   StudyOptions options_;
   StudyRecord record_;
   std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<Pruner> pruner_;
   std::atomic<bool> stopping_{false};
 
   bool finish(const Trial& trial, TrialState state, std::optional<double> value,

@@ -203,10 +203,28 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   }
   if (c.contains("pruner")) {
     const json& pr = c["pruner"];
-    check_keys(pr, "pruner", {"name"});
-    std::string name = pr.contains("name") ? text_of(pr["name"], "pruner.name") : "none";
-    if (name != "none")
-      throw ConfigError("pruner.name", fmt::format("unknown pruner '{}'; available: none", name));
+    check_keys(pr, "pruner", {"name", "warmup_steps", "min_trials", "percentile", "min_resource",
+                              "max_resource", "reduction_factor", "min_early_stopping_rate"});
+    PrunerOptions& p = s.pruner;
+    if (pr.contains("name")) p.name = text_of(pr["name"], "pruner.name");
+    auto number = [&](const char* key, double& out) {
+      if (!pr.contains(key)) return;
+      if (!pr[key].is_number()) throw ConfigError(std::string("pruner.") + key, "must be a number, got " + pr[key].dump());
+      out = pr[key].get<double>();
+    };
+    auto whole = [&](const char* key, int& out) {
+      if (!pr.contains(key)) return;
+      if (!pr[key].is_number_integer()) throw ConfigError(std::string("pruner.") + key, "must be a whole number, got " + pr[key].dump());
+      out = pr[key].get<int>();
+    };
+    whole("warmup_steps", p.warmup_steps);
+    whole("min_trials", p.min_trials);
+    number("percentile", p.percentile);
+    number("min_resource", p.min_resource);
+    number("max_resource", p.max_resource);
+    number("reduction_factor", p.reduction_factor);
+    whole("min_early_stopping_rate", p.min_early_stopping_rate);
+    make_pruner(p);  // checks the name and the values
   }
   if (c.contains("budget")) {
     const json& b = c["budget"];

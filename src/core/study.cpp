@@ -18,6 +18,7 @@ Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
     : storage_(std::move(storage)), options_(std::move(options)) {
   if (!storage_) throw UsageError("study", "no storage given");
   sampler_ = make_sampler(options_.sampler);
+  if (options_.pruner.name != "none") pruner_ = make_pruner(options_.pruner);
   storage_->set_stale_grace(options_.stale_after);
   record_ = storage_->open_study(options_.name, options_.direction);
   json space = options_.space.to_config_json();
@@ -85,6 +86,11 @@ bool Study::tell_interrupted(const Trial& trial) {
                  {"caviar:uncounted", true}});
 }
 
+bool Study::should_prune(const TrialRecord& trial) const {
+  if (!pruner_ || trial.intermediate.empty()) return false;
+  return pruner_->should_prune(trial, storage_->trials(record_.id), options_.direction);
+}
+
 void Study::enqueue(const json& params) {
   options_.space.from_json(params);  // checks names and values
   storage_->enqueue_trial(record_.id, params, json::object());
@@ -111,10 +117,13 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::option
       if (n_trials && remaining.fetch_sub(1) <= 0) return;
       auto trial = ask(false);
       if (!trial) return;
-      Storage& storage = *storage_;
-      std::int64_t id = trial->id();
-      trial->set_sinks([&storage, id](std::int64_t step, double v) { storage.report(id, step, v); },
-                       [this] { return stopping_.load(); });
+      Trial& t = *trial;
+      bool pruned = false;
+      t.set_sinks([&](std::int64_t step, double v) {
+                    storage_->report(t.id(), step, v);
+                    pruned = should_prune(t.record());
+                  },
+                  [&] { return stopping_ || pruned; });
       try {
         double value = objective(*trial);
         tell(*trial, value);

@@ -56,8 +56,16 @@ TuneSummary Tuner::run() {
       TrialContext ctx;
       ctx.study = study_.options().name;
       ctx.trial_dir = options_.trial_root / fmt::format("{:04d}", trial->number());
-      ctx.report = [&storage, id](std::int64_t step, double v) { storage.report(id, step, v); };
-      ctx.should_stop = [this] { return stopping_.load(); };
+      // Each report is stored at once, then judged by the pruner (once per report, not per
+      // poll of should_stop).
+      TrialRecord reported = trial->record();
+      std::atomic<bool> pruned{false};
+      ctx.report = [&](std::int64_t step, double v) {
+        storage.report(id, step, v);
+        reported.intermediate[step] = v;
+        if (study_.should_prune(reported)) pruned = true;
+      };
+      ctx.should_stop = [&] { return stopping_.load() || pruned.load(); };
       TrialOutcome outcome;
       try {
         outcome = executor_.run(*trial, ctx);
@@ -74,6 +82,10 @@ TuneSummary Tuner::run() {
         } else if (outcome.state == TrialState::Complete) {
           study_.storage().finish_trial(id, TrialState::Complete, outcome.value, outcome.attrs);
         } else if (outcome.state == TrialState::Pruned) {
+          if (pruned && !reported.intermediate.empty())
+            outcome.attrs["caviar:reason"] = fmt::format("pruned by the {} pruner at step {}",
+                                                         study_.options().pruner.name,
+                                                         reported.intermediate.rbegin()->first);
           study_.storage().finish_trial(id, TrialState::Pruned, outcome.value, outcome.attrs);
         } else {
           study_.tell_failed(*trial, outcome.reason, outcome.attrs);

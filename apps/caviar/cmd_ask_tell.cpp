@@ -34,7 +34,7 @@ Study open_for_writing(const Args& a) {
 CommandRegistrar ask_cmd(40, [](CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("ask", "Start one trial and print its number and parameters");
-  cmd->description("Starts one trial of the study (within its budget) and prints it. The trial\n"
+  cmd->footer("Starts one trial of the study (within its budget) and prints it. The trial\n"
                    "stays running until `caviar tell` finishes it; it has no heartbeat, so it is\n"
                    "never failed as stale.");
   cmd->add_option("config", a->config, "The study's config file (YAML)")->required()->check(CLI::ExistingFile);

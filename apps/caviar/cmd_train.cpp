@@ -22,7 +22,7 @@ Example: caviar train --optimizer momentum --lr 0.05 --layers 3 --units 256 --ep
 
 }  // namespace
 
-static caviar::cli::CommandRegistrar reg(40, [](CLI::App& app) {
+static caviar::cli::CommandRegistrar reg(50, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train the built-in MLP once and print its metrics");
   cmd->footer(kFooter);
   // Flag values stay text here; the library parses and validates them (one error model).

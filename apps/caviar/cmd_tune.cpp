@@ -156,7 +156,7 @@ void tune(const TuneArgs& a) {
 CommandRegistrar registrar(10, [](CLI::App& app) {
   auto args = std::make_shared<TuneArgs>();
   auto* cmd = app.add_subcommand("tune", "Run a study: sample, run trials N at a time, keep the best");
-  cmd->description(
+  cmd->footer(
       "Run a study to its budget. budget.trials counts the study's finished trials, so a\n"
       "restarted run does only what is missing. Several `caviar tune` processes may share\n"
       "one study. Ctrl-C stops the running trials and keeps everything finished.");

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-optuna
+  tzdata
 )
 missing=()
 for p in "${packages[@]}"; do

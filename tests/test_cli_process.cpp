@@ -39,8 +39,6 @@ using caviar::testing::write_file;
 
 using SteadyClock = std::chrono::steady_clock;
 
-
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;

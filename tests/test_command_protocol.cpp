@@ -39,14 +39,12 @@ using caviar::testing::write_file;
 
 using SteadyClock = std::chrono::steady_clock;
 
-
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream in(p);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
-
 
 Parameter float_param(std::string name, double low, double high, Scale scale = Scale::Linear) {
   Parameter p;

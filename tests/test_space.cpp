@@ -158,3 +158,13 @@ INSTANTIATE_TEST_SUITE_P(
                  "must be float, int or choice"},
         BadSpace{R"({"x": {"type": "float", "low": 0, "high": 1, "scale": "logg"}})",
                  "parameters.x.scale", "did you mean 'log'"}));
+
+TEST(Space, ValuesOffTheStepGridAreNotInTheSpace) {
+  SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
+    "k": {"type": "int", "low": 0, "high": 10, "step": 2},
+    "d": {"type": "float", "low": 0, "high": 1, "step": 0.25}})"));
+  EXPECT_EQ(space.at("k").internal(json(4)), 4);
+  EXPECT_THROW(space.at("k").internal(json(3)), UsageError);
+  EXPECT_EQ(space.at("d").internal(json(0.75)), 0.75);
+  EXPECT_THROW(space.at("d").internal(json(0.3)), UsageError);
+}

@@ -291,3 +291,32 @@ TEST(SqliteStorage, ADatabaseThatGoesAwayIsAnErrorNotSilentLoss) {
   }
   fs::remove_all(dir);
 }
+
+TEST(SqliteStorage, HeartbeatsAreUtcWhateverTheTimeZone) {
+  fs::path dir = fresh_dir();
+  std::string old_tz = getenv("TZ") ? getenv("TZ") : "";
+  setenv("TZ", "Asia/Tokyo", 1);  // UTC+9: a local-time heartbeat would look 9 h off
+  tzset();
+  std::string path = (dir / "tz.db").string();
+  auto storage = open_storage("sqlite:///" + path);
+  StudyOptions o;
+  o.name = "tz";
+  o.space = SearchSpace::from_config_json(json::parse(R"({"x": {"type": "float", "low": 0, "high": 1}})"));
+  Study study(storage, o);
+  auto t = study.ask(true);
+  sqlite3* db;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st;
+  // SQLite's CURRENT_TIMESTAMP is UTC, as Optuna's heartbeats are.
+  sqlite3_prepare_v2(db, "SELECT (julianday('now') - julianday(heartbeat)) * 86400 FROM trial_heartbeats", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  double age = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_LT(std::abs(age), 5.0) << "heartbeat is " << age << " s from UTC now";
+  EXPECT_TRUE(storage->fail_stale(study.record().id, std::chrono::seconds(60)).empty());
+  if (old_tz.empty()) unsetenv("TZ");
+  else setenv("TZ", old_tz.c_str(), 1);
+  tzset();
+  fs::remove_all(dir);
+}

@@ -68,6 +68,10 @@ CommandRegistrar best_cmd(31, [](CLI::App& app) {
       fmt::print("{}", trials_to_csv({*best}));
     } else {
       fmt::print("best trial #{} of study '{}': value = {:.10g}\n", best->number, s.record.name, *best->value);
+      const json& attrs = best->system_attrs;
+      if (attrs.contains("caviar:test_acc") && attrs["caviar:test_acc"].is_number())
+        fmt::print("  (test accuracy {:.4f}, measured after training; never used to choose)\n",
+                   attrs["caviar:test_acc"].get<double>());
       json params = trial_to_json(*best)["params"];
       for (const auto& [name, v] : params.items())
         fmt::print("  {:<16} {}\n", name, v.is_string() ? v.get<std::string>() : v.dump());

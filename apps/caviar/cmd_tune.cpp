@@ -36,13 +36,13 @@ class ProgressPrinter {
                            ? fmt::format("best #{} {}={:.6g}", p.best->number, metric_, *p.best->value)
                            : "no best yet";
     if (!tty_) {  // a log: one line per finished trial
-      if (!p.last) return;
-      const TrialRecord& t = *p.last;
-      std::string reason = t.reason();
-      if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
-      fmt::print(stderr, "[{} done{}, {}] trial {} {}{}  {}{}\n", done, total, best, t.number,
-                 to_string(t.state), t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "",
-                 params_text(t), reason.empty() ? "" : "  (" + reason + ")");
+      for (const TrialRecord& t : p.finished) {
+        std::string reason = t.reason();
+        if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
+        fmt::print(stderr, "[{} done{}, {}] trial {} {}{}  {}{}\n", done, total, best, t.number,
+                   to_string(t.state), t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "",
+                   params_text(t), reason.empty() ? "" : "  (" + reason + ")");
+      }
       return;
     }
     std::string line = fmt::format("{} done{} | {} running | {} failed", done, total, c.running, c.failed);
@@ -67,6 +67,10 @@ class ProgressPrinter {
   bool tty_;
   bool drawn_ = false;
 };
+
+// The last stop signal received (0: none); set by the signal handler, lock-free.
+std::atomic<int> received_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 struct TuneArgs {
   std::string config;
@@ -97,20 +101,18 @@ void tune(const TuneArgs& a) {
   if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
   Tuner tuner(study, *executor, options);
 
-  // Ctrl-C and SIGTERM: a dedicated thread waits for them and stops the tuner; every
-  // other thread has them blocked.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Ctrl-C, SIGTERM and SIGHUP: a handler (process-wide, whichever thread the kernel
+  // picks, OpenBLAS's included) records the signal; a watcher thread stops the tuner.
+  struct sigaction action {};
+  action.sa_handler = [](int sig) { received_signal = sig; };
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
   std::atomic<bool> finished{false};
   std::thread watcher([&] {
     while (!finished) {
-      timespec wait{0, 200'000'000};
-      int sig = sigtimedwait(&signals, nullptr, &wait);
-      if (sig <= 0) continue;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      int sig = received_signal.exchange(0);
+      if (sig == 0) continue;
       if (!tuner.stopping())
         fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
                            "interrupted and run again next time)\n", sigabbrev_np(sig));
@@ -138,9 +140,13 @@ void tune(const TuneArgs& a) {
   if (summary.best) {
     fmt::print("best trial #{}: {} = {:.6g}", summary.best->number, metric, *summary.best->value);
     const json& attrs = summary.best->system_attrs;
+    auto number = [&](const char* key) {
+      auto it = attrs.find(key);
+      return it != attrs.end() && it->is_number() ? it->get<double>() : std::nan("");
+    };
     if (attrs.contains("caviar:test_acc"))
-      fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", attrs["caviar:test_acc"].get<double>(),
-                 attrs.value("caviar:test_loss", 0.0));
+      fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", number("caviar:test_acc"),
+                 number("caviar:test_loss"));
     fmt::print("\n");
     json params = trial_to_json(*summary.best)["params"];
     for (const auto& p : config.study.space.params())

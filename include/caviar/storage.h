@@ -40,6 +40,12 @@ struct TrialCounts {
   int total() const { return running + waiting + complete + pruned + failed; }
 };
 
+// A trial to run again: its fixed params (user values) and the new trial's attributes.
+struct Requeue {
+  json params;
+  json system_attrs;
+};
+
 // A new trial to insert: parameters (internal values) and system attributes.
 struct TrialDraft {
   Params params;
@@ -91,11 +97,13 @@ class Storage {
   // Records that the owners of these running trials are alive.
   virtual void heartbeat(const std::vector<std::int64_t>& trial_ids) = 0;
 
-  // Moves a running trial to a finished state with its value and extra system attributes.
+  // Moves a running trial to a finished state with its value and extra system attributes,
+  // and, in the same transaction, enqueues `requeue` if given (a retry of its params).
   // Returns false, changing nothing, if the trial is no longer running (for example it
   // was failed as stale by another worker).
   virtual bool finish_trial(std::int64_t trial_id, TrialState state,
-                            std::optional<double> value, const json& system_attrs) = 0;
+                            std::optional<double> value, const json& system_attrs,
+                            const std::optional<Requeue>& requeue = std::nullopt) = 0;
 
   // Fails every running trial of the study whose last heartbeat is older than `grace`
   // (trials that never beat are left alone), with reason "stale" and uncounted. Returns

@@ -28,7 +28,7 @@ struct TuneProgress {
   std::optional<TrialRecord> best;
   double elapsed_seconds = 0;
   std::optional<double> remaining_seconds;  // estimate
-  std::optional<TrialRecord> last;        // the trial that just finished, if any
+  std::vector<TrialRecord> finished;      // trials that finished since the last call
 };
 
 struct TuneOptions {

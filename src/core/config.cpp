@@ -198,7 +198,10 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
       if (!sm["seed"].is_number_integer()) throw ConfigError("sampler.seed", "must be a whole number");
       s.sampler.seed = sm["seed"].get<std::uint64_t>();
     }
-    if (sm.contains("points")) s.sampler.grid_points = positive_int(sm["points"], "sampler.points");
+    if (sm.contains("points")) {
+      if (s.sampler.name != "grid") throw ConfigError("sampler.points", "only the grid sampler takes points");
+      s.sampler.grid_points = positive_int(sm["points"], "sampler.points");
+    }
     make_sampler(s.sampler);  // checks the name
   }
   if (c.contains("pruner")) {
@@ -225,6 +228,18 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     number("reduction_factor", p.reduction_factor);
     whole("min_early_stopping_rate", p.min_early_stopping_rate);
     make_pruner(p);  // checks the name and the values
+    // Keys that the chosen pruner would ignore are errors, not silent no-ops.
+    bool by_rank = p.name == "median" || p.name == "percentile";
+    bool by_rung = p.name == "asha" || p.name == "hyperband";
+    for (const auto& [key, value] : pr.items()) {
+      bool rank_key = key == "warmup_steps" || key == "min_trials" || key == "percentile";
+      bool rung_key = key == "min_resource" || key == "max_resource" || key == "reduction_factor" ||
+                      key == "min_early_stopping_rate";
+      if ((rank_key && !by_rank) || (rung_key && !by_rung) ||
+          (key == "percentile" && p.name == "median") ||
+          (key == "min_early_stopping_rate" && p.name == "hyperband"))
+        throw ConfigError("pruner." + key, fmt::format("the {} pruner does not use this key", p.name));
+    }
   }
   if (c.contains("budget")) {
     const json& b = c["budget"];
@@ -247,6 +262,9 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
 
   std::string metric = c.contains("metric") ? text_of(c["metric"], "metric") : "";
   std::string step = c.contains("step") ? text_of(c["step"], "step") : "epoch";
+  if (c.contains("step") && c.contains("objective") && c["objective"].is_object() &&
+      c["objective"].contains("builtin"))
+    throw ConfigError("step", "a builtin objective reports by epoch; step is for commands");
   if (!c.contains("objective")) throw ConfigError("objective", "missing: give a command to run");
   const json& o = c["objective"];
   check_keys(o, "objective", {"command", "timeout", "grace", "env", "workdir", "builtin", "args"});

@@ -263,6 +263,13 @@ double Parameter::internal(const json& v) const {
   double tolerance = 1e-9 * std::max(1.0, std::abs(high - low));
   if (!(x >= low - tolerance && x <= high + tolerance)) fail();
   if (type == ParamType::Int && x != std::floor(x)) fail();
+  if (step) {  // only values on the grid low + k·step belong to the space
+    double k = (x - low) / *step;
+    if (std::abs(k - std::round(k)) > 1e-9 * std::max(1.0, std::abs(k)))
+      throw UsageError(name, fmt::format("{} is not low + a multiple of step ({})", v.dump(),
+                                         detail::shortest(*step)));
+    return std::clamp(low + std::round(k) * *step, low, high);
+  }
   return std::clamp(x, low, high);
 }
 

@@ -1,6 +1,7 @@
 #include "caviar/study.h"
 
 #include <cmath>
+#include <mutex>
 #include <thread>
 
 #include <fmt/core.h>
@@ -67,10 +68,9 @@ bool Study::tell_failed(const Trial& trial, const std::string& reason, const jso
   json retry;
   if (!attrs.value("caviar:uncounted", false)) retry = detail::retry_attrs(trial.record(), options_.retry);
   if (!retry.is_null()) attrs["caviar:uncounted"] = true;
-  bool finished = finish(trial, TrialState::Failed, std::nullopt, attrs);
-  if (finished && !retry.is_null())
-    storage_->enqueue_trial(record_.id, options_.space.to_json(trial.params()), retry);
-  return finished;
+  std::optional<Requeue> requeue;
+  if (!retry.is_null()) requeue = Requeue{options_.space.to_json(trial.params()), retry};
+  return storage_->finish_trial(trial.id(), TrialState::Failed, std::nullopt, attrs, requeue);
 }
 
 bool Study::tell_pruned(const Trial& trial) {
@@ -112,8 +112,11 @@ std::optional<TrialRecord> Study::best() const {
 void Study::optimize(const std::function<double(Trial&)>& objective, std::optional<int> n_trials,
                      int threads) {
   std::atomic<int> remaining = n_trials.value_or(-1);
-  auto worker = [&] {
-    while (!stopping_) {
+  std::mutex failure_mutex;
+  std::exception_ptr failure;  // a storage error in any thread ends the loop; rethrown below
+  std::atomic<bool> failed{false};
+  auto run_trials = [&] {
+    while (!stopping_ && !failed) {
       if (n_trials && remaining.fetch_sub(1) <= 0) return;
       auto trial = ask(false);
       if (!trial) return;
@@ -124,24 +127,38 @@ void Study::optimize(const std::function<double(Trial&)>& objective, std::option
                     pruned = should_prune(t.record());
                   },
                   [&] { return stopping_ || pruned; });
+      std::optional<double> value;
+      std::string error;
+      bool stopped = false;
       try {
-        double value = objective(*trial);
-        tell(*trial, value);
+        value = objective(t);
       } catch (const TrialPruned&) {
-        if (stopping_) tell_interrupted(*trial);
-        else tell_pruned(*trial);
+        stopped = true;
       } catch (const std::exception& e) {
-        tell_failed(*trial, std::string("the objective threw: ") + e.what());
+        error = std::string("the objective threw: ") + e.what();
       }
+      if (stopped) stopping_ ? tell_interrupted(t) : tell_pruned(t);
+      else if (value) tell(t, *value);
+      else tell_failed(t, error);
+    }
+  };
+  auto worker = [&] {
+    try {
+      run_trials();
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
     }
   };
   if (threads <= 1) {
     worker();
-    return;
+  } else {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
   }
-  std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace caviar

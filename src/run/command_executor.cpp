@@ -109,6 +109,7 @@ class CommandExecutor final : public Executor {
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     if (!o_.workdir.empty()) posix_spawn_file_actions_addchdir_np(&actions, o_.workdir.c_str());
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // no other trial's logs, no database
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setpgroup(&attr, 0);  // its own process group
@@ -141,8 +142,11 @@ class CommandExecutor final : public Executor {
     TrialOutcome outcome = supervise(pid, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    kill(-pid, SIGKILL);  // whatever the trial left behind in its group
+    // The leader is still an unreaped zombie (supervise waits with WNOWAIT), so its pid and
+    // group id cannot have been reused: this ends what the trial left behind, and nothing else.
+    kill(-pid, SIGKILL);
     detail::reaper_forget(pid);
+    waitpid(pid, nullptr, 0);
     outcome.attrs["caviar:trial_dir"] = ctx.trial_dir.string();
     return outcome;
   }
@@ -286,8 +290,13 @@ class CommandExecutor final : public Executor {
       }
       if (kill_at && now >= *kill_at && !exited) kill(-pid, SIGKILL);
       if (!exited) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) exited = true, exited_at = now;
+        siginfo_t info{};
+        if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == pid) {
+          exited = true, exited_at = now;
+          status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+                                              : W_EXITCODE(0, info.si_status);
+        }
       }
       // The main process is gone; give leftovers holding the pipes a moment, then end them.
       if (exited && (out_open || err_open) && now - *exited_at > std::chrono::milliseconds(500)) {

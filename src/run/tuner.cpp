@@ -27,7 +27,7 @@ TuneSummary Tuner::run() {
   std::atomic<int> workers_left{options_.parallel};
   std::exception_ptr fatal;  // a storage failure: stops the run, rethrown at the end
   std::vector<double> durations;
-  std::optional<TrialRecord> last_finished;
+  std::vector<TrialRecord> finished_since_report;  // for progress, one line each
   Storage& storage = study_.storage();
 
   auto out_of_time = [&] {
@@ -107,7 +107,7 @@ TuneSummary Tuner::run() {
       done.state = outcome.state;
       done.value = outcome.value;
       done.system_attrs["caviar:reason"] = outcome.reason;
-      last_finished = done;
+      finished_since_report.push_back(std::move(done));
       wake.notify_all();
     }
     std::lock_guard lock(mutex);
@@ -137,14 +137,14 @@ TuneSummary Tuner::run() {
         lock.lock();
         next_beat = now + study_.options().heartbeat;
       }
-      if (options_.on_progress && (now >= next_progress || last_finished)) {
+      if (options_.on_progress && (now >= next_progress || !finished_since_report.empty())) {
         TuneProgress p;
         p.budget = study_.options().budget.value_or(0);
         p.started_here = summary.started;
         p.finished_here = summary.complete + summary.pruned + summary.failed;
         p.elapsed_seconds = std::chrono::duration<double>(now - start).count();
-        p.last = std::move(last_finished);
-        last_finished.reset();
+        p.finished = std::move(finished_since_report);
+        finished_since_report.clear();
         std::vector<double> d = durations;
         lock.unlock();
         try {

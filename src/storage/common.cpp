@@ -49,22 +49,23 @@ void add_to_counts(TrialCounts& c, const TrialRecord& t) {
   if (t.counted()) ++c.counted;
 }
 
-std::string format_time(Clock::time_point t) {
+std::string format_time(Clock::time_point t, bool utc) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm local{};
-  localtime_r(&seconds, &local);
+  if (utc) gmtime_r(&seconds, &local);
+  else localtime_r(&seconds, &local);
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
   return fmt::format("{}.{:06d}", buffer, static_cast<int>(micros % 1000000));
 }
 
-std::optional<Clock::time_point> parse_time(const std::string& text) {
+std::optional<Clock::time_point> parse_time(const std::string& text, bool utc) {
   std::tm local{};
   const char* rest = strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &local);
   if (!rest) return std::nullopt;
   local.tm_isdst = -1;
-  std::time_t seconds = std::mktime(&local);
+  std::time_t seconds = utc ? timegm(&local) : std::mktime(&local);
   long micros = 0;
   if (*rest == '.') {
     std::string digits = std::string(rest + 1).substr(0, 6);

@@ -25,8 +25,10 @@ json retry_attrs(const TrialRecord& failed, int retry);
 
 void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 
-// Local time as Optuna writes it ("2026-11-27 09:40:47.427105"), and back.
-std::string format_time(Clock::time_point t);
-std::optional<Clock::time_point> parse_time(const std::string& text);
+// Local time as Optuna writes datetime_start and datetime_complete
+// ("2026-11-27 09:40:47.427105"), and back. With utc = true: UTC, as Optuna's heartbeats
+// are (SQLite's CURRENT_TIMESTAMP), so that processes in other time zones agree.
+std::string format_time(Clock::time_point t, bool utc = false);
+std::optional<Clock::time_point> parse_time(const std::string& text, bool utc = false);
 
 }  // namespace caviar::detail

@@ -113,7 +113,7 @@ class MemoryStorage final : public Storage {
   }
 
   bool finish_trial(std::int64_t trial_id, TrialState state, std::optional<double> value,
-                    const json& system_attrs) override {
+                    const json& system_attrs, const std::optional<Requeue>& requeue) override {
     std::lock_guard lock(mutex_);
     TrialRecord& t = trial_by_id(trial_id);
     if (t.state != TrialState::Running) return false;
@@ -121,8 +121,10 @@ class MemoryStorage final : public Storage {
     t.value = value;
     t.finished = Clock::now();
     if (system_attrs.is_object()) t.system_attrs.update(system_attrs);
-    if (!t.counted()) ++study(ids_.at(trial_id).first).uncounted;
-    study(ids_.at(trial_id).first).beats.erase(trial_id);
+    std::int64_t study_id = ids_.at(trial_id).first;
+    if (!t.counted()) ++study(study_id).uncounted;
+    study(study_id).beats.erase(trial_id);
+    if (requeue) enqueue_locked(study(study_id), study_id, requeue->params, requeue->system_attrs);
     return true;
   }
 

@@ -417,14 +417,16 @@ class SqliteStorage final : public Storage {
   }
 
   bool finish_trial(std::int64_t trial_id, TrialState state, std::optional<double> value,
-                    const json& system_attrs) override {
+                    const json& system_attrs, const std::optional<Requeue>& requeue) override {
     return write([&] {
+      std::int64_t study_id;
       {
-        auto st = prepare("SELECT state FROM trials WHERE trial_id = ?");
+        auto st = prepare("SELECT state, study_id FROM trials WHERE trial_id = ?");
         st.bind(1, trial_id);
         if (!st.step())
           throw UsageError("trial", fmt::format("no trial with id {}", trial_id));
         if (st.text(0) != "RUNNING") return false;
+        study_id = st.integer(1);
       }
       prepare("UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?")
           .bind(1, state_text(state)).bind(2, format_time(Clock::now())).bind(3, trial_id).run();
@@ -439,6 +441,7 @@ class SqliteStorage final : public Storage {
       if (system_attrs.is_object())
         for (const auto& [key, v] : system_attrs.items()) set_attr_locked(trial_id, key, v);
       prepare("DELETE FROM trial_heartbeats WHERE trial_id = ?").bind(1, trial_id).run();
+      if (requeue) enqueue_locked(study_id, requeue->params, requeue->system_attrs);
       return true;
     });
   }
@@ -695,10 +698,12 @@ class SqliteStorage final : public Storage {
         .bind(1, trial_id).bind(2, key).bind(3, value.dump()).run();
   }
 
+  // Heartbeats are UTC, as Optuna's. A trial that finished meanwhile gets no row back.
   void beat_locked(std::int64_t trial_id, Clock::time_point now) {
-    prepare("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, ?) "
+    prepare("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, ? WHERE EXISTS "
+            "(SELECT 1 FROM trials WHERE trial_id = ? AND state = 'RUNNING') "
             "ON CONFLICT(trial_id) DO UPDATE SET heartbeat = excluded.heartbeat")
-        .bind(1, trial_id).bind(2, format_time(now)).run();
+        .bind(1, trial_id).bind(2, format_time(now, true)).bind(3, trial_id).run();
   }
 
   // The number the next trial gets: Optuna numbers trials by their count in the study.
@@ -728,7 +733,7 @@ class SqliteStorage final : public Storage {
                         "ON t.trial_id = h.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING'");
       st.bind(1, study_id);
       while (st.step()) {
-        auto beat = parse_time(st.text(1));
+        auto beat = parse_time(st.text(1), true);
         if (beat && now - *beat > grace) stale.emplace_back(st.integer(0), now - *beat);
       }
     }

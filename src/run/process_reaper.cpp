@@ -20,8 +20,12 @@ constexpr int kMaxGroups = 8192;
   signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole foreground group; caviar handles it
   signal(SIGTERM, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != read_fd) close(fd);
+  // Keep only the pipe: move it to fd 3, then close everything above.
+  if (read_fd != 3) {
+    dup2(read_fd, 3);
+    read_fd = 3;
+  }
+  close_range(4, ~0U, 0);
   static pid_t groups[kMaxGroups];
   int count = 0;
   char buffer[512];

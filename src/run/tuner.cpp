@@ -75,10 +75,7 @@ TuneSummary Tuner::run() {
       }
       try {
         if (stopping_ && outcome.state != TrialState::Complete) {
-          study_.storage().finish_trial(id, TrialState::Failed, std::nullopt,
-                                        json{{"caviar:reason", "interrupted: caviar was stopped while the trial ran"},
-                                             {"caviar:failure", "interrupted"},
-                                             {"caviar:uncounted", true}});
+          study_.tell_interrupted(*trial);
         } else if (outcome.state == TrialState::Complete) {
           study_.storage().finish_trial(id, TrialState::Complete, outcome.value, outcome.attrs);
         } else if (outcome.state == TrialState::Pruned) {

@@ -69,7 +69,7 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
   for (const auto& t : trials)
     for (const auto& [name, v] : t.params) names.insert(name);
   std::string out = "number,state,value,duration_s";
-  for (const auto& n : names) out.append(",params_").append(csv_field(n));  // (GCC 12 -Wrestrict false positive on +)
+  for (const auto& n : names) out += ",params_" + csv_field(n);
   out += ",reason\n";
   for (const auto& t : trials) {
     out += fmt::format("{},{},{},{}", t.number, to_string(t.state),
@@ -80,7 +80,7 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
       out += ",";
       if (it != t.params.end()) out += csv_field(value_text(param_value(t, n, it->second)));
     }
-    out += "," + csv_field(t.reason()) + "\n";
+    out.append(",").append(csv_field(t.reason())).append("\n");
   }
   return out;
 }

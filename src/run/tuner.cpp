@@ -73,20 +73,20 @@ TuneSummary Tuner::run() {
         outcome.state = TrialState::Failed;
         outcome.reason = std::string("the executor failed: ") + e.what();
       }
+      // What is stored: an interrupted trial is failed (uncounted) whatever the executor saw.
+      bool interrupted = stopping_ && outcome.state != TrialState::Complete;
+      if (interrupted) {
+        outcome.state = TrialState::Failed;
+        outcome.reason = "interrupted: caviar was stopped while the trial ran";
+      } else if (outcome.state == TrialState::Pruned && pruned && !reported.intermediate.empty()) {
+        outcome.reason = fmt::format("pruned by the {} pruner at step {}",
+                                     study_.options().pruner.name, reported.intermediate.rbegin()->first);
+        outcome.attrs["caviar:reason"] = outcome.reason;
+      }
       try {
-        if (stopping_ && outcome.state != TrialState::Complete) {
-          study_.tell_interrupted(*trial);
-        } else if (outcome.state == TrialState::Complete) {
-          study_.storage().finish_trial(id, TrialState::Complete, outcome.value, outcome.attrs);
-        } else if (outcome.state == TrialState::Pruned) {
-          if (pruned && !reported.intermediate.empty())
-            outcome.attrs["caviar:reason"] = fmt::format("pruned by the {} pruner at step {}",
-                                                         study_.options().pruner.name,
-                                                         reported.intermediate.rbegin()->first);
-          study_.storage().finish_trial(id, TrialState::Pruned, outcome.value, outcome.attrs);
-        } else {
-          study_.tell_failed(*trial, outcome.reason, outcome.attrs);
-        }
+        if (interrupted) study_.tell_interrupted(*trial);
+        else if (outcome.state == TrialState::Failed) study_.tell_failed(*trial, outcome.reason, outcome.attrs);
+        else storage.finish_trial(id, outcome.state, outcome.value, outcome.attrs);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!fatal) fatal = std::current_exception();
@@ -100,9 +100,9 @@ TuneSummary Tuner::run() {
         case TrialState::Pruned: ++summary.pruned; break;
         default: ++summary.failed; break;
       }
-      TrialRecord done = trial->record();
+      TrialRecord done = trial->record();  // as stored, for the progress lines
       done.state = outcome.state;
-      done.value = outcome.value;
+      done.value = outcome.state == TrialState::Failed ? std::nullopt : outcome.value;
       done.system_attrs["caviar:reason"] = outcome.reason;
       finished_since_report.push_back(std::move(done));
       wake.notify_all();

@@ -59,8 +59,10 @@ class Study {
   bool tell_failed(const Trial& trial, const std::string& reason, const json& extra = {});
   bool tell_pruned(const Trial& trial);
   // Marks a trial failed because caviar is stopping (Ctrl-C): uncounted, so a restarted
-  // study runs it again.
+  // study runs it again, with reason kInterruptedReason.
   bool tell_interrupted(const Trial& trial);
+  static constexpr const char* kInterruptedReason =
+      "interrupted: caviar was stopped while the trial ran";
 
   // Whether the pruner would stop `trial` now, given its reports so far (the record's
   // `intermediate` map) and the study's stored history. False without a pruner.

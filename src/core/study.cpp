@@ -65,11 +65,14 @@ bool Study::tell(const Trial& trial, double value) {
 bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra) {
   json attrs = extra.is_object() ? extra : json::object();
   attrs["caviar:reason"] = reason;
-  json retry;
-  if (!attrs.value("caviar:uncounted", false)) retry = detail::retry_attrs(trial.record(), options_.retry);
-  if (!retry.is_null()) attrs["caviar:uncounted"] = true;
-  std::optional<Requeue> requeue;
-  if (!retry.is_null()) requeue = Requeue{options_.space.to_json(trial.params()), retry};
+  std::optional<Requeue> requeue;  // a retry, enqueued in the same transaction
+  if (!attrs.value("caviar:uncounted", false)) {
+    json retry = detail::retry_attrs(trial.record(), options_.retry);
+    if (!retry.is_null()) {
+      attrs["caviar:uncounted"] = true;
+      requeue = Requeue{options_.space.to_json(trial.params()), retry};
+    }
+  }
   return storage_->finish_trial(trial.id(), TrialState::Failed, std::nullopt, attrs, requeue);
 }
 
@@ -81,7 +84,7 @@ bool Study::tell_pruned(const Trial& trial) {
 
 bool Study::tell_interrupted(const Trial& trial) {
   return finish(trial, TrialState::Failed, std::nullopt,
-                {{"caviar:reason", "interrupted: caviar was stopped while the trial ran"},
+                {{"caviar:reason", kInterruptedReason},
                  {"caviar:failure", "interrupted"},
                  {"caviar:uncounted", true}});
 }

@@ -77,7 +77,7 @@ TuneSummary Tuner::run() {
       bool interrupted = stopping_ && outcome.state != TrialState::Complete;
       if (interrupted) {
         outcome.state = TrialState::Failed;
-        outcome.reason = "interrupted: caviar was stopped while the trial ran";
+        outcome.reason = Study::kInterruptedReason;
       } else if (outcome.state == TrialState::Pruned && pruned && !reported.intermediate.empty()) {
         outcome.reason = fmt::format("pruned by the {} pruner at step {}",
                                      study_.options().pruner.name, reported.intermediate.rbegin()->first);

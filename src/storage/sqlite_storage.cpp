@@ -324,11 +324,10 @@ class SqliteStorage final : public Storage {
         return std::nullopt;
       Params fixed;
       if (waiting) fixed = detail::fixed_params(load_trial(waiting->first), request.space);
-      static const std::vector<TrialRecord> no_history;
       std::vector<TrialRecord> history;
       if (request.needs_history) history = load_trials(request.study_id);
       int number = waiting ? waiting->second : count_locked(request.study_id);
-      auto draft = request.propose(request.needs_history ? history : no_history, fixed, number);
+      auto draft = request.propose(history, fixed, number);
       if (!draft) return std::nullopt;
       std::string started = format_time(now);
       std::int64_t id;

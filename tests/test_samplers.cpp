@@ -171,7 +171,7 @@ TEST(GridSampler, CoversExactlyItsPointsThenStops) {
   StudyOptions o;
   o.space = space;
   o.sampler.name = "grid";
-  o.sampler.grid_points = 5;
+  o.sampler.settings = {{"points", 5}};
   Study study(make_memory_storage(), o);
   std::set<std::tuple<double, double, double>> seen;
   while (auto t = study.ask(false)) {
@@ -195,7 +195,7 @@ TEST(GridSampler, ParallelWorkersNeverTakeTheSamePoint) {
   StudyOptions o;
   o.space = space;
   o.sampler.name = "grid";
-  o.sampler.grid_points = 7;
+  o.sampler.settings = {{"points", 7}};
   auto storage = make_memory_storage();
   Study study(storage, o);
   study.optimize([](Trial& t) {
@@ -216,7 +216,7 @@ TEST(GridSampler, ConditionalParametersCollapse) {
   StudyOptions o;
   o.space = space;
   o.sampler.name = "grid";
-  o.sampler.grid_points = 3;
+  o.sampler.settings = {{"points", 3}};
   Study study(make_memory_storage(), o);
   study.optimize([](Trial&) { return 1.0; });
   EXPECT_EQ(study.trials().size(), 4u);  // sgd, and adam with 3 values of beta1

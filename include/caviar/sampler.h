@@ -42,10 +42,13 @@ class Sampler {
 struct SamplerOptions {
   std::string name = "random";  // random | grid | sobol
   std::uint64_t seed = 0;
-  int grid_points = 5;          // grid: points per float parameter, spaced on its scale
+  // The sampler's own keys from the config's `sampler:` mapping (all but name and seed),
+  // e.g. {"points": 5} for grid. Each sampler checks its keys; see docs/samplers.md.
+  json settings = json::object();
 };
 
-// Builds a sampler by name; throws ConfigError for an unknown name.
+// Builds a sampler by name; throws ConfigError for an unknown name or a bad setting,
+// naming the key (`sampler.points`).
 std::unique_ptr<Sampler> make_sampler(const SamplerOptions& options);
 
 // Independent uniform points in the cube. Trial n of seed s always gets the same point.

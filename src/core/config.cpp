@@ -192,17 +192,19 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
 
   if (c.contains("sampler")) {
     const json& sm = c["sampler"];
-    check_keys(sm, "sampler", {"name", "seed", "points"});
-    if (sm.contains("name")) s.sampler.name = text_of(sm["name"], "sampler.name");
-    if (sm.contains("seed")) {
-      if (!sm["seed"].is_number_integer()) throw ConfigError("sampler.seed", "must be a whole number");
-      s.sampler.seed = sm["seed"].get<std::uint64_t>();
+    if (!sm.is_object()) throw ConfigError("sampler", "expected a mapping such as {name: random}");
+    for (const auto& [key, value] : sm.items()) {
+      if (key == "name") {
+        s.sampler.name = text_of(value, "sampler.name");
+      } else if (key == "seed") {
+        if (!value.is_number_integer() || value.get<long long>() < 0)
+          throw ConfigError("sampler.seed", "must be a whole number >= 0");
+        s.sampler.seed = value.get<std::uint64_t>();
+      } else {
+        s.sampler.settings[key] = value;
+      }
     }
-    if (sm.contains("points")) {
-      if (s.sampler.name != "grid") throw ConfigError("sampler.points", "only the grid sampler takes points");
-      s.sampler.grid_points = positive_int(sm["points"], "sampler.points");
-    }
-    make_sampler(s.sampler);  // checks the name
+    make_sampler(s.sampler);  // checks the name and the sampler's own keys
   }
   if (c.contains("pruner")) {
     const json& pr = c["pruner"];

@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Time to accuracy: how long each early-stopping strategy takes to first reach a target
+validation accuracy on Fashion-MNIST, caviar's and Optuna 3.1's side by side.
+
+Every run tunes the same `caviar train` command over the same space, 2 trials at a time,
+and stops as soon as any reported validation accuracy reaches the target (or at the cap).
+caviar's runs are `caviar tune` on a generated config (sampler and space fixed, only the
+pruner/scheduler changes); the time is read by polling the study's SQLite file, where every
+report is stored as it arrives. Optuna's runs use its TPE sampler with its
+SuccessiveHalvingPruner or MedianPruner, running the command from two threads and
+reporting each epoch line to the trial.
+
+  /usr/bin/python3 bench/time_to_accuracy.py --caviar build/caviar \
+      [--strategies none,median,asha,hyperband,pbt,optuna-sh,optuna-median] \
+      [--seeds 0,1,2] [--target 0.85] [--subset 10000] [--epochs 8] [--cap 600] \
+      [--out tta.csv]
+
+Prints one line per run as it ends and a Markdown table at the end (median over seeds;
+a run that misses the target within the cap counts as the cap, marked with >).
+"""
+import argparse
+import csv
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SPACE_YAML = """\
+parameters:
+  lr:         {type: float, low: 1.0e-4, high: 0.1, scale: log}
+  momentum:   {type: float, low: 0.8, high: 0.999, scale: reverse_log}
+  units:      {type: int, low: 32, high: 512, scale: log}
+  layers:     {type: int, low: 1, high: 3}
+  batch_size: {type: choice, values: [32, 64, 128, 256]}
+  decay:      {type: float, low: 1.0e-3, high: 1, scale: log}
+  optimizer:  {type: choice, values: [momentum, adam]}
+"""
+
+# What each caviar strategy adds to the config. Resources are epochs.
+def strategy_yaml(name, epochs):
+    if name == "none":
+        return ""
+    if name == "median":
+        return "pruner: {name: median, warmup_steps: 1, min_trials: 4}\n"
+    if name == "asha":
+        return "pruner: {name: asha, min_resource: 1, max_resource: %d, reduction_factor: 3}\n" % epochs
+    if name == "hyperband":
+        return ("pruner: {name: hyperband, min_resource: 1, max_resource: %d, "
+                "reduction_factor: 3}\n" % epochs)
+    if name == "pbt":
+        return "scheduler: {name: pbt, population: 8, interval: 1}\n"
+    raise SystemExit("unknown strategy " + name)
+
+
+def train_argv(caviar, args, params):
+    return [caviar, "train", "--dataset", "fashion-mnist", "--train-subset", str(args.subset),
+            "--epochs", str(args.epochs), "--threads", "1",
+            "--lr", repr(params["lr"]), "--momentum", repr(params["momentum"]),
+            "--units", str(params["units"]), "--layers", str(params["layers"]),
+            "--batch-size", str(params["batch_size"]), "--decay", repr(params["decay"]),
+            "--optimizer", params["optimizer"]]
+
+
+def run_caviar(strategy, seed, args, workdir):
+    db = os.path.join(workdir, "tta-%s-%d.db" % (strategy, seed))
+    cfg = os.path.join(workdir, "tta-%s-%d.yaml" % (strategy, seed))
+    command = ("[%s, train, --dataset, fashion-mnist, --train-subset, %d, --epochs, %d, "
+               "--threads, 1, --lr, '{lr}', --momentum, '{momentum}', --units, '{units}', "
+               "--layers, '{layers}', --batch-size, '{batch_size}', --decay, '{decay}', "
+               "--optimizer, '{optimizer}']" % (args.caviar, args.subset, args.epochs))
+    with open(cfg, "w") as f:
+        f.write("study: tta\nstorage: sqlite:///%s\ndirection: maximize\nmetric: val_acc\n"
+                "objective:\n  command: %s\n%s"
+                "sampler: {name: %s, seed: %d}\n"
+                "budget: {parallel: 2, time: %ds}\n%s"
+                % (db, command, SPACE_YAML, args.sampler, seed, args.cap,
+                   strategy_yaml(strategy, args.epochs)))
+    log = open(os.path.join(workdir, "tta-%s-%d.log" % (strategy, seed)), "w")
+    start = time.monotonic()
+    proc = subprocess.Popen([args.caviar, "tune", cfg], stdout=log, stderr=subprocess.STDOUT)
+    reached = None
+    best = 0.0
+    while proc.poll() is None:
+        time.sleep(0.5)
+        best = max(best, best_reported(db))
+        if best >= args.target:
+            reached = time.monotonic() - start
+            proc.send_signal(signal.SIGINT)  # caviar stores running trials as interrupted
+            break
+        if time.monotonic() - start > args.cap + 30:
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.wait()
+    if reached is None:
+        best = max(best, best_reported(db))
+        if best >= args.target:
+            reached = time.monotonic() - start
+    trials = count_trials(db)
+    return reached, best, trials
+
+
+def best_reported(db):
+    if not os.path.exists(db):
+        return 0.0
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        row = con.execute("SELECT max(intermediate_value) FROM trial_intermediate_values").fetchone()
+        con.close()
+        return row[0] or 0.0
+    except sqlite3.Error:
+        return 0.0
+
+
+def count_trials(db):
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        n = con.execute("SELECT count(*) FROM trials").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
+def run_optuna(strategy, seed, args):
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    if strategy == "optuna-sh":
+        pruner = optuna.pruners.SuccessiveHalvingPruner()
+    elif strategy == "optuna-median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
+    else:
+        raise SystemExit("unknown strategy " + strategy)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=pruner)
+    start = time.monotonic()
+    state = {"reached": None, "best": 0.0}
+    lock = threading.Lock()
+    procs = set()
+
+    def objective(trial):
+        params = {
+            "lr": trial.suggest_float("lr", 1e-4, 0.1, log=True),
+            # reverse_log: 1 - momentum log-uniform on [1e-3, 0.2]
+            "momentum": 1 - trial.suggest_float("one_minus_momentum", 1e-3, 0.2, log=True),
+            "units": trial.suggest_int("units", 32, 512, log=True),
+            "layers": trial.suggest_int("layers", 1, 3),
+            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
+            "decay": trial.suggest_float("decay", 1e-3, 1, log=True),
+            "optimizer": trial.suggest_categorical("optimizer", ["momentum", "adam"]),
+        }
+        proc = subprocess.Popen(train_argv(args.caviar, args, params), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        with lock:
+            procs.add(proc)
+        value = None
+        try:
+            for line in proc.stdout:
+                fields = dict(tok.split("=", 1) for tok in line.split() if "=" in tok)
+                if "val_acc" not in fields:
+                    continue
+                value = float(fields["val_acc"])
+                step = int(fields.get("epoch", 0))
+                with lock:
+                    state["best"] = max(state["best"], value)
+                    if value >= args.target and state["reached"] is None:
+                        state["reached"] = time.monotonic() - start
+                        study.stop()
+                        for p in procs:
+                            if p is not proc:
+                                p.kill()
+                if state["reached"] is not None:
+                    break
+                trial.report(value, step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+        finally:
+            proc.kill()
+            proc.wait()
+            with lock:
+                procs.discard(proc)
+        if value is None:
+            raise RuntimeError("no val_acc printed")
+        return value
+
+    study.optimize(objective, n_jobs=2, timeout=args.cap, catch=(RuntimeError,))
+    return state["reached"], state["best"], len(study.trials)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--caviar", required=True, help="path to the caviar binary")
+    ap.add_argument("--strategies", default="none,median,asha,hyperband,pbt,optuna-sh,optuna-median")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--sampler", default="random", help="caviar's sampler (same for every strategy)")
+    ap.add_argument("--target", type=float, default=0.85)
+    ap.add_argument("--subset", type=int, default=10000, help="training images used")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--cap", type=int, default=600, help="seconds per run")
+    ap.add_argument("--out", default="tta.csv")
+    ap.add_argument("--keep", help="keep the studies and logs in this folder")
+    args = ap.parse_args()
+    args.caviar = os.path.abspath(args.caviar)
+
+    workdir = args.keep or tempfile.mkdtemp(prefix="caviar-tta-")
+    os.makedirs(workdir, exist_ok=True)
+    rows = []
+    new = not os.path.exists(args.out)
+    out = open(args.out, "a", newline="")
+    w = csv.writer(out)
+    if new:
+        w.writerow(["strategy", "seed", "target", "subset", "epochs", "seconds_to_target",
+                    "best_val_acc", "trials"])
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for strategy in args.strategies.split(","):
+            if strategy.startswith("optuna"):
+                reached, best, trials = run_optuna(strategy, seed, args)
+            else:
+                reached, best, trials = run_caviar(strategy, seed, args, workdir)
+            rows.append((strategy, seed, reached, best, trials))
+            w.writerow([strategy, seed, args.target, args.subset, args.epochs,
+                        "" if reached is None else "%.1f" % reached, "%.4f" % best, trials])
+            out.flush()
+            print("%-14s seed %d: %s (best val_acc %.4f, %d trials)" % (
+                strategy, seed, "missed" if reached is None else "%.1f s" % reached, best, trials),
+                flush=True)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print("\n| strategy | seconds to val_acc ≥ %.3f, per seed | median |\n|---|---|---:|" % args.target)
+    for strategy in args.strategies.split(","):
+        times = [r[2] for r in rows if r[0] == strategy]
+        capped = [args.cap if t is None else t for t in times]
+        cells = ", ".join(">%d" % args.cap if t is None else "%.0f" % t for t in times)
+        med = statistics.median(capped)
+        print("| %s | %s | %s%.0f |" % (strategy, cells, ">" if med >= args.cap else "", med))
+
+
+if __name__ == "__main__":
+    main()

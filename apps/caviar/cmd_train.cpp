@@ -1,8 +1,10 @@
 // caviar train: one run of the built-in MLP, printing the trial protocol's metric lines.
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -18,6 +20,9 @@ Prints one line per epoch on stdout, then the test-set result:
   test_loss=0.3880 test_acc=0.8574
 Fashion-MNIST: 50,000 training, 10,000 validation (the training file's last), 10,000 test
 images. CSV: 70/15/15 split, fixed. Exit status: 0 done, 2 bad flags or data, 3 diverged.
+As a trial of a scheduler (PBT), it honours the protocol's variables when the flags are
+not given: CAVIAR_CHECKPOINT_DIR (--checkpoint-dir), CAVIAR_RESTORE_FROM (--restore-from)
+and CAVIAR_STOP_AT (--epochs); after a restore it prints epochs e+1 .. --epochs.
 Example: caviar train --optimizer momentum --lr 0.05 --layers 3 --units 256 --epochs 5)";
 
 }  // namespace
@@ -36,6 +41,14 @@ static caviar::cli::CommandRegistrar reg(50, [](CLI::App& app) {
     caviar::nn::TrainConfig config;
     for (const auto& [flag, value] : *values)
       if (cmd->count("--" + flag) > 0) caviar::nn::set_option(config, flag, value);
+    // The trial protocol's checkpoint variables (docs/protocol.md); flags win.
+    for (const auto& [flag, variable] : {std::pair{"checkpoint-dir", "CAVIAR_CHECKPOINT_DIR"},
+                                         std::pair{"restore-from", "CAVIAR_RESTORE_FROM"},
+                                         std::pair{"epochs", "CAVIAR_STOP_AT"}}) {
+      const char* value = std::getenv(variable);
+      if (value && *value && cmd->count(std::string("--") + flag) == 0)
+        caviar::nn::set_option(config, flag, value);
+    }
     caviar::nn::validate(config);
     const auto result = caviar::nn::train(config, [](const caviar::nn::EpochReport& r) {
       fmt::print("epoch={} train_loss={:.4f} val_loss={:.4f} val_acc={:.4f}\n", r.epoch,

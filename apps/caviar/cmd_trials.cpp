@@ -5,6 +5,7 @@
 
 #include "caviar/error.h"
 #include "caviar/export.h"
+#include "caviar/pbt.h"
 #include "caviar/study.h"
 #include "command.h"
 #include "common.h"
@@ -29,6 +30,7 @@ struct Args {
   std::string format = "table";
   std::string state;
   std::string out;
+  bool lineage = false;
 };
 
 CommandRegistrar trials_cmd(30, [](CLI::App& app) {
@@ -38,6 +40,8 @@ CommandRegistrar trials_cmd(30, [](CLI::App& app) {
   add_format_option(cmd, a->format);
   cmd->add_option("--state", a->state, "Only trials in this state")
       ->check(CLI::IsMember({"complete", "pruned", "failed", "running", "waiting"}));
+  cmd->add_flag("--lineage", a->lineage,
+                "PBT: every member's chain of segments, with whom each copied and what changed");
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
     auto trials = s.storage->trials(s.record.id);
@@ -45,7 +49,15 @@ CommandRegistrar trials_cmd(30, [](CLI::App& app) {
       TrialState want = trial_state_from_string(a->state);
       std::erase_if(trials, [&](const TrialRecord& t) { return t.state != want; });
     }
-    print_trials(trials, a->format, stdout);
+    if (!a->lineage) {
+      print_trials(trials, a->format, stdout);
+    } else if (a->format == "json") {
+      fmt::print("{}\n", pbt_lineage(trials).dump(2));
+    } else if (a->format == "csv") {
+      throw UsageError("--lineage", "prints a table or JSON (--format table|json)");
+    } else {
+      fmt::print("{}", pbt_lineage_table(trials));
+    }
   });
 });
 

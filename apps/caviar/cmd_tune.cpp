@@ -96,6 +96,7 @@ void tune(const TuneArgs& a) {
   options.parallel = config.parallel;
   options.time_limit = config.time_limit;
   options.trial_root = config.trial_root;
+  options.pbt = config.pbt;
   std::string metric = config.metric;
   ProgressPrinter printer(metric);
   if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
@@ -148,6 +149,10 @@ void tune(const TuneArgs& a) {
       fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", number("caviar:test_acc"),
                  number("caviar:test_loss"));
     fmt::print("\n");
+    if (const auto pbt = attrs.find("caviar:pbt"); pbt != attrs.end() && pbt->is_object())
+      fmt::print("  PBT member {}, steps {}-{}; its checkpoint: {} (lineage: caviar trials --lineage)\n",
+                 pbt->value("member", 0), pbt->value("step", 0) + 1, pbt->value("stop", 0),
+                 attrs.value("caviar:checkpoint_dir", std::string("-")));
     json params = trial_to_json(*summary.best)["params"];
     for (const auto& p : config.study.space.params())
       if (params.contains(p.name)) fmt::print("  {:<16} {}\n", p.name, params[p.name].is_string() ? params[p.name].get<std::string>() : params[p.name].dump());

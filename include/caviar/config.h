@@ -11,6 +11,7 @@
 //     lr: {type: float, low: 1e-5, high: 1, scale: log}
 //   sampler: {name: random, seed: 0}
 //   budget:  {trials: 100, parallel: 4, time: 1h}
+//   scheduler: {name: pbt, population: 16, interval: 2, max_steps: 20}   # optional
 //
 // Unknown keys are errors with the path and a suggestion. Loading never touches storage.
 #pragma once
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "caviar/pbt.h"
 #include "caviar/study.h"
 
 namespace caviar {
@@ -46,6 +48,7 @@ struct Config {
   std::string metric;           // the optimised value (for builtins; commands: command->metric)
   int parallel = 1;
   std::optional<std::chrono::milliseconds> time_limit;
+  std::optional<PbtOptions> pbt;  // scheduler: {name: pbt, ...}; see pbt.h
   std::filesystem::path trial_root;  // trial folders: <trial_root>/<number>/
   json raw;                     // the whole config as JSON
 };

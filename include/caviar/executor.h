@@ -5,6 +5,7 @@
 // Tuner's worker threads: run() must be safe to call from several threads at once.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -21,6 +22,15 @@ struct TrialContext {
   std::filesystem::path trial_dir;             // private folder, created by the executor
   ReportSink report;                           // stores an intermediate value
   StopQuery should_stop;                       // pruned or caviar is stopping
+  // A segment of a scheduler's member (PBT, include/caviar/pbt.h); unset otherwise. The
+  // trial restores `restore_from` (empty on a member's first segment), which was saved at
+  // step `start_at`, reports steps start_at+1 .. stop_at, and leaves its state in
+  // `checkpoint_dir` (created, empty). Commands get them as CAVIAR_CHECKPOINT_DIR,
+  // CAVIAR_RESTORE_FROM, CAVIAR_START_AT and CAVIAR_STOP_AT (docs/protocol.md).
+  std::filesystem::path checkpoint_dir;
+  std::filesystem::path restore_from;
+  std::int64_t start_at = 0;
+  std::optional<std::int64_t> stop_at;
 };
 
 struct TrialOutcome {

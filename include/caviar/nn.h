@@ -81,6 +81,13 @@ struct TrainConfig {
 
   std::uint64_t seed = 0;    // initialisation and shuffling; same seed, same losses
   int threads = 1;           // worker threads of this run (>= 1); results depend on it
+
+  // Checkpoints (see train()). A checkpoint holds the weights, the optimizer's state and
+  // step count, the shuffling generator and the number of epochs done, so a run restored
+  // from epoch e and trained to `epochs` gives bit-identical weights to one run straight
+  // to `epochs` (same config, same threads).
+  std::string checkpoint_dir;  // "": none; else the state is saved there after every epoch
+  std::string restore_from;    // "": a fresh network; else a checkpoint file or folder
 };
 
 // Throws caviar::ConfigError ("--flag: why") if any field is out of range.
@@ -135,13 +142,25 @@ struct TrainResult {
   double test_acc = 0;
   std::int64_t train_samples = 0, val_samples = 0, test_samples = 0;
   double seconds = 0;        // wall time of the whole call, loading included
+  int restored_epoch = 0;    // epochs the restored checkpoint had done (0: fresh start)
 };
+
+// The file a checkpoint folder holds ("mlp.ckpt").
+inline constexpr std::string_view kCheckpointFile = "mlp.ckpt";
 
 // Trains a freshly initialised network as `config` says, calling `on_epoch` (if set) after
 // every epoch, then measures it on the test set. Returns the result; divergence is a
 // result, not an error. Throws caviar::ConfigError for a bad config and caviar::Error
 // ("path: why") for a data file that is missing or malformed. Safe to call from several
 // threads at once.
+//
+// With config.restore_from, training continues from that checkpoint: epochs e+1 ..
+// config.epochs (config.epochs counts all epochs, so it must exceed the checkpoint's e),
+// with the config's hyperparameters (α, β, ... may differ from the checkpoint's; the
+// network's shape and the optimizer must not). A missing, foreign, truncated or
+// mismatched checkpoint throws DataError naming the file. With config.checkpoint_dir, the
+// state after each epoch is written to <checkpoint_dir>/mlp.ckpt (atomically: a crash
+// leaves the previous epoch's file) before on_epoch is called.
 TrainResult train(const TrainConfig& config, const EpochCallback& on_epoch = {});
 
 }  // namespace caviar::nn

@@ -8,6 +8,10 @@
 // run() blocks; stop() (from any thread or a signal-handling thread) makes run() end soon:
 // running trials are stopped and stored as failed-interrupted (uncounted, so a restarted
 // run repeats them).
+//
+// With TuneOptions::pbt, each trial is a segment of a PBT member: the Tuner asks the
+// PbtScheduler for it, gives it its checkpoint folders (TrialContext), checks that it
+// reported up to its stop step and left a checkpoint, and runs until no member is ready.
 #pragma once
 
 #include <atomic>
@@ -17,6 +21,7 @@
 #include <optional>
 
 #include "caviar/executor.h"
+#include "caviar/pbt.h"
 #include "caviar/study.h"
 
 namespace caviar {
@@ -38,6 +43,9 @@ struct TuneOptions {
   std::filesystem::path trial_root = "caviar-runs";
   std::chrono::milliseconds progress_interval{500};
   std::function<void(const TuneProgress&)> on_progress;  // called from one thread at a time
+  // Population Based Training (include/caviar/pbt.h): trials are the members' segments,
+  // chosen by the scheduler (seeded by the study's sampler seed) instead of the sampler.
+  std::optional<PbtOptions> pbt;
 };
 
 struct TuneSummary {

@@ -159,7 +159,8 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   if (!root.IsMap()) throw ConfigError(source, "expected a mapping (study:, parameters:, ...)");
   json c = to_json(root, "");
   check_keys(c, "", {"study", "storage", "direction", "metric", "step", "objective", "parameters",
-                     "sampler", "pruner", "budget", "retry", "heartbeat", "stale_after", "trial_dir"});
+                     "sampler", "pruner", "scheduler", "budget", "retry", "heartbeat", "stale_after",
+                     "trial_dir"});
 
   Config config;
   config.raw = c;
@@ -316,6 +317,17 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     config.builtin = o;
   }
   config.metric = metric.empty() && !config.command ? "val_loss" : metric;
+
+  if (c.contains("scheduler")) {
+    const json& sc = c["scheduler"];
+    const bool none = sc.is_object() && sc.size() == 1 && sc.value("name", json()) == "none";
+    if (!none) {
+      config.pbt = pbt_options_from_json(sc, s.space);
+      if (s.pruner.name != "none")
+        throw ConfigError("scheduler", fmt::format("PBT decides itself which members go on; it cannot be "
+                                                   "used with the {} pruner (remove pruner:)", s.pruner.name));
+    }
+  }
 
   std::string trial_dir = c.contains("trial_dir") ? text_of(c["trial_dir"], "trial_dir")
                                                   : "caviar-runs/" + s.name;

@@ -2,6 +2,7 @@
 // are functions of history: trial n of seed s gets the same numbers in any process.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -50,6 +51,12 @@ class Rng {
   }
 
   std::uint64_t next() { return (*this)(); }
+
+  // The whole state, to save a generator and continue it later (the trainer's checkpoints).
+  std::array<std::uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<std::uint64_t, 4>& state) {
+    for (std::size_t i = 0; i < 4; ++i) s_[i] = state[i];
+  }
 
   // Uniform in [0, 1), 53 random bits.
   double uniform() { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }

@@ -40,6 +40,9 @@ constexpr std::array kOptions = {
     OptionInfo{"spiral-points", "INT", "spirals: points per arm (>= 10; default 600)"},
     OptionInfo{"seed", "INT", "seed of initialisation and shuffling (default 0)"},
     OptionInfo{"threads", "INT", "threads of this run (>= 1; default 1)"},
+    OptionInfo{"checkpoint-dir", "PATH", "save the training state in this folder after every epoch (default: none)"},
+    OptionInfo{"restore-from", "PATH",
+               "continue from this checkpoint (file or folder); --epochs counts all epochs (default: none)"},
 };
 
 // "--batch_size", "batch-size" -> "batch-size"
@@ -153,6 +156,8 @@ void set_option(TrainConfig& c, std::string_view name, std::string_view value) {
   else if (f == "spiral-points") c.spiral_points = parse_integer<int>(f, value);
   else if (f == "seed") c.seed = parse_integer<std::uint64_t>(f, value);
   else if (f == "threads") c.threads = parse_integer<int>(f, value);
+  else if (f == "checkpoint-dir") c.checkpoint_dir = std::string(value);
+  else if (f == "restore-from") c.restore_from = std::string(value);
   else unknown_option(f);
 }
 

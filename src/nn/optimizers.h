@@ -33,6 +33,10 @@ class Optimizer {
                       std::size_t end) = 0;
   std::int64_t step() const { return step_; }
   void set_weight_decay(double lambda) { weight_decay_ = static_cast<float>(lambda); }
+  // What a checkpoint keeps besides step(): the per-parameter state buffers (velocities,
+  // averages), in a fixed order. set_step() restores the step count.
+  virtual std::vector<std::span<float>> state() { return {}; }
+  void set_step(std::int64_t step) { step_ = step; }
 
  protected:
   virtual void prepare() {}
@@ -52,6 +56,7 @@ class Momentum final : public Optimizer {
  public:
   Momentum(std::size_t size, double beta) : velocity_(size, 0.0f), beta_(beta) {}
   void update(std::span<float> w, std::span<float> g, std::size_t begin, std::size_t end) override;
+  std::vector<std::span<float>> state() override { return {velocity_}; }
 
  private:
   std::vector<float> velocity_;
@@ -64,6 +69,7 @@ class RmsProp final : public Optimizer {
   RmsProp(std::size_t size, double beta2, double epsilon)
       : square_(size, 0.0f), beta2_(beta2), epsilon_(epsilon) {}
   void update(std::span<float> w, std::span<float> g, std::size_t begin, std::size_t end) override;
+  std::vector<std::span<float>> state() override { return {square_}; }
 
  private:
   std::vector<float> square_;
@@ -77,6 +83,7 @@ class Adam final : public Optimizer {
   Adam(std::size_t size, double beta1, double beta2, double epsilon)
       : first_(size, 0.0f), second_(size, 0.0f), beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {}
   void update(std::span<float> w, std::span<float> g, std::size_t begin, std::size_t end) override;
+  std::vector<std::span<float>> state() override { return {first_, second_}; }
 
  private:
   void prepare() override;

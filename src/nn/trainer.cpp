@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <numeric>
+
+#include <fmt/core.h>
 
 #include "nn/schedules.h"
 
@@ -120,7 +123,18 @@ TrainResult train(const TrainConfig& config, const EpochCallback& on_epoch) {
   result.train_samples = splits.train.count;
   result.val_samples = splits.validation.count;
   result.test_samples = splits.test.count;
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+  if (!config.restore_from.empty()) {
+    std::filesystem::path file = config.restore_from;
+    if (std::filesystem::is_directory(file)) file /= kCheckpointFile;
+    result.restored_epoch = trainer.restore(file);
+    if (result.restored_epoch >= config.epochs)
+      throw ConfigError("--epochs", fmt::format("the checkpoint {} has done {} epochs already; --epochs "
+                                                "counts all epochs, so give more than {}",
+                                                file.string(), result.restored_epoch, result.restored_epoch));
+  }
+  const std::filesystem::path checkpoint =
+      config.checkpoint_dir.empty() ? std::filesystem::path() : std::filesystem::path(config.checkpoint_dir) / kCheckpointFile;
+  for (int epoch = result.restored_epoch + 1; epoch <= config.epochs; ++epoch) {
     EpochReport report;
     report.epoch = epoch;
     report.learning_rate = schedule->at(epoch - 1);
@@ -142,6 +156,7 @@ TrainResult train(const TrainConfig& config, const EpochCallback& on_epoch) {
       result.diverged_epoch = epoch;
       break;
     }
+    if (!checkpoint.empty()) trainer.save(checkpoint, epoch);
     if (on_epoch && !on_epoch(report)) {
       result.stopped_early = true;
       break;

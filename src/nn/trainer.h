@@ -2,6 +2,7 @@
 // drives it epoch by epoch; the benchmark drives it directly.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,13 @@ class Trainer {
   Score score(const DataView& data);
 
   const Network& network() const { return network_; }
+
+  // Checkpoints (src/nn/checkpoint.cpp): save() writes the whole training state after
+  // `epoch` completed epochs to `file`, atomically (a temporary file, then a rename).
+  // restore() reads one written for the same layer sizes and optimizer and returns its
+  // epoch. Both throw DataError naming the file.
+  void save(const std::filesystem::path& file, int epoch);
+  int restore(const std::filesystem::path& file);
 
  private:
   TrainConfig config_;

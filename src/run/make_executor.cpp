@@ -12,7 +12,7 @@ std::unique_ptr<Executor> make_executor(const Config& config) {
   std::string name = config.builtin.value("builtin", std::string());
   if (name == "mlp")
     return make_mlp_executor(config.builtin.value("args", json::object()), config.metric,
-                             config.study.space);
+                             config.study.space, config.pbt ? &*config.pbt : nullptr);
   throw ConfigError("objective.builtin", fmt::format("unknown builtin objective '{}'; available: mlp", name));
 }
 

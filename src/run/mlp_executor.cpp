@@ -7,9 +7,13 @@
 // epoch is reported at step = epoch; the trial's value is the metric after the last epoch,
 // its test accuracy and loss are stored as system attributes caviar:test_acc and
 // caviar:test_loss, and every epoch's train_loss, val_loss and val_acc as caviar:epochs.
+// As a PBT segment (TrialContext::stop_at set) it restores TrialContext::restore_from,
+// trains epochs start_at+1 .. stop_at and saves to TrialContext::checkpoint_dir.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "caviar/error.h"
 #include "caviar/executor.h"
@@ -36,6 +40,10 @@ class MlpExecutor final : public Executor {
       json merged = args_;
       merged.update(trial.params_json());
       config = nn::config_from_json(merged);
+      // A scheduler's segment (PBT): continue from the checkpoint up to stop_at, saving.
+      if (ctx.stop_at) config.epochs = static_cast<int>(*ctx.stop_at);
+      if (!ctx.checkpoint_dir.empty()) config.checkpoint_dir = ctx.checkpoint_dir.string();
+      if (!ctx.restore_from.empty()) config.restore_from = ctx.restore_from.string();
     } catch (const Error& e) {
       out.reason = std::string("bad trainer settings: ") + e.what();
       return out;
@@ -92,7 +100,7 @@ class MlpExecutor final : public Executor {
 }  // namespace
 
 std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string& metric,
-                                            const SearchSpace& space) {
+                                            const SearchSpace& space, const PbtOptions* pbt) {
   if (metric != "val_loss" && metric != "val_acc" && metric != "train_loss")
     throw ConfigError("metric", fmt::format("the mlp objective reports val_loss, val_acc and "
                                             "train_loss, not '{}'", metric));
@@ -104,6 +112,21 @@ std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string&
     nn::config_from_json(probe);
   } catch (const Error& e) {
     throw ConfigError("objective.args", e.what());
+  }
+  if (pbt) {
+    // A checkpoint fits one network shape and one optimizer: PBT may copy them, not change them.
+    const std::vector<std::string> fixed = {"layers", "units", "optimizer"};
+    std::vector<std::string> may;
+    for (const auto& p : space.params())
+      if (std::find(fixed.begin(), fixed.end(), p.name) == fixed.end()) may.push_back(p.name);
+    for (const auto& name : pbt->explore)
+      if (std::find(fixed.begin(), fixed.end(), name) != fixed.end())
+        throw ConfigError("scheduler.explore", fmt::format("PBT cannot change '{}' of the mlp objective during "
+                                                           "training (a checkpoint fits one network and optimizer)", name));
+    if (pbt->explore.empty() && may.size() < space.size())
+      throw ConfigError("scheduler.explore",
+                        fmt::format("missing: the mlp objective cannot change layers, units or optimizer during "
+                                    "training; list what PBT may change, e.g. explore: [{}]", fmt::join(may, ", ")));
   }
   return std::make_unique<MlpExecutor>(args, metric);
 }

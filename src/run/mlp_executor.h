@@ -4,12 +4,15 @@
 #include <string>
 
 #include "caviar/executor.h"
+#include "caviar/pbt.h"
 
 namespace caviar {
 
 // The builtin objective `mlp` (see mlp_executor.cpp). Throws ConfigError for trainer
-// options or parameter names the trainer does not know.
+// options or parameter names the trainer does not know, and (with `pbt`) for a PBT that
+// may change the network's shape or optimizer mid-training.
 std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string& metric,
-                                            const SearchSpace& space);
+                                            const SearchSpace& space,
+                                            const PbtOptions* pbt = nullptr);
 
 }  // namespace caviar

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
+#include "run/pbt_scheduler.h"
 
 namespace caviar {
 
@@ -33,13 +34,42 @@ TuneSummary Tuner::run() {
   auto out_of_time = [&] {
     return options_.time_limit && SteadyClock::now() - start >= *options_.time_limit;
   };
+  auto trial_dir = [&](int number) { return options_.trial_root / fmt::format("{:04d}", number); };
+
+  // PBT: the scheduler proposes each segment inside the storage's transaction; it reruns
+  // failed segments itself, so the storage requeues nothing.
+  std::optional<PbtScheduler> pbt;
+  if (options_.pbt)
+    pbt.emplace(*options_.pbt, study_.space(), study_.options().direction, study_.options().sampler,
+                study_.options().retry);
+  auto ask = [&]() -> std::optional<Trial> {
+    if (!pbt) return study_.ask();
+    StartRequest request;
+    request.study_id = study_.record().id;
+    request.space = &study_.space();
+    request.budget = study_.options().budget;
+    request.retry = 0;
+    request.propose = [&](const std::vector<TrialRecord>& history, const Params& fixed,
+                          int number) -> std::optional<TrialDraft> {
+      auto segment = pbt->next(history, fixed);
+      if (!segment) return std::nullopt;
+      TrialDraft draft{std::move(segment->params), {{"caviar:pbt", segment->lineage}}};
+      draft.system_attrs["caviar:checkpoint_dir"] =
+          std::filesystem::absolute(trial_dir(number) / "checkpoint").string();
+      if (!segment->restore_source.empty()) draft.system_attrs["caviar:restore_source"] = segment->restore_source;
+      return draft;
+    };
+    auto record = storage.start_trial(request);
+    if (!record) return std::nullopt;
+    return Trial(std::move(*record), &study_.space());
+  };
 
   auto worker = [&] {
     while (!stopping_ && !out_of_time()) {
       if (options_.max_new_trials && started.fetch_add(1) >= *options_.max_new_trials) break;
       std::optional<Trial> trial;
       try {
-        trial = study_.ask();
+        trial = ask();
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!fatal) fatal = std::current_exception();
@@ -55,7 +85,7 @@ TuneSummary Tuner::run() {
       std::int64_t id = trial->id();
       TrialContext ctx;
       ctx.study = study_.options().name;
-      ctx.trial_dir = options_.trial_root / fmt::format("{:04d}", trial->number());
+      ctx.trial_dir = trial_dir(trial->number());
       // Each report is stored at once, then judged by the pruner (once per report, not per
       // poll of should_stop).
       TrialRecord reported = trial->record();
@@ -67,11 +97,23 @@ TuneSummary Tuner::run() {
       };
       ctx.should_stop = [&] { return stopping_.load() || pruned.load(); };
       TrialOutcome outcome;
-      try {
-        outcome = executor_.run(*trial, ctx);
-      } catch (const std::exception& e) {
-        outcome.state = TrialState::Failed;
-        outcome.reason = std::string("the executor failed: ") + e.what();
+      const std::string cannot_run = pbt ? detail::pbt_prepare(trial->record(), ctx) : "";
+      if (!cannot_run.empty()) {
+        outcome.reason = cannot_run;
+      } else {
+        try {
+          outcome = executor_.run(*trial, ctx);
+        } catch (const std::exception& e) {
+          outcome.state = TrialState::Failed;
+          outcome.reason = std::string("the executor failed: ") + e.what();
+        }
+      }
+      if (pbt) {
+        if (outcome.state == TrialState::Complete) {
+          std::string why = detail::pbt_check(reported.intermediate, ctx, pbt->options().max_steps);
+          if (!why.empty()) outcome.state = TrialState::Failed, outcome.reason = std::move(why);
+        }
+        detail::pbt_cleanup(ctx);
       }
       // What is stored: an interrupted trial is failed (uncounted) whatever the executor saw.
       bool interrupted = stopping_ && outcome.state != TrialState::Complete;
@@ -84,9 +126,16 @@ TuneSummary Tuner::run() {
         outcome.attrs["caviar:reason"] = outcome.reason;
       }
       try {
-        if (interrupted) study_.tell_interrupted(*trial);
-        else if (outcome.state == TrialState::Failed) study_.tell_failed(*trial, outcome.reason, outcome.attrs);
-        else storage.finish_trial(id, outcome.state, outcome.value, outcome.attrs);
+        if (interrupted) {
+          study_.tell_interrupted(*trial);
+        } else if (outcome.state == TrialState::Failed && pbt) {  // the scheduler decides any rerun
+          outcome.attrs["caviar:reason"] = outcome.reason;
+          storage.finish_trial(id, TrialState::Failed, std::nullopt, outcome.attrs);
+        } else if (outcome.state == TrialState::Failed) {
+          study_.tell_failed(*trial, outcome.reason, outcome.attrs);
+        } else {
+          storage.finish_trial(id, outcome.state, outcome.value, outcome.attrs);
+        }
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!fatal) fatal = std::current_exception();
@@ -136,7 +185,7 @@ TuneSummary Tuner::run() {
       }
       if (options_.on_progress && (now >= next_progress || !finished_since_report.empty())) {
         TuneProgress p;
-        p.budget = study_.options().budget.value_or(0);
+        p.budget = study_.options().budget.value_or(pbt ? pbt->planned_trials() : 0);
         p.started_here = summary.started;
         p.finished_here = summary.complete + summary.pruned + summary.failed;
         p.elapsed_seconds = std::chrono::duration<double>(now - start).count();

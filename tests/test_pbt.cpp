@@ -1,0 +1,754 @@
+// Population Based Training: the decision on hand-made scores (exploit, explore on each
+// scale), the scheduler on hand-made histories (order, reruns after a crash, stopping),
+// end-to-end runs of a command whose "loss" lives in its checkpoint (exploit continues
+// from the donor's value; a SIGKILLed caviar resumes), an in-process run of the built-in
+// trainer (the exploiting member really restored the donor's weights), and bad configs.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "caviar/config.h"
+#include "caviar/error.h"
+#include "caviar/executor.h"
+#include "caviar/nn.h"
+#include "caviar/pbt.h"
+#include "caviar/storage.h"
+#include "caviar/study.h"
+#include "caviar/tuner.h"
+#include "support/files.h"
+
+namespace caviar {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------- the decision
+
+TEST(PbtDecision, QuantileCountNeverOverlaps) {
+  EXPECT_EQ(pbt_quantile_count(1, 0.25), 0);
+  EXPECT_EQ(pbt_quantile_count(2, 0.25), 1);
+  EXPECT_EQ(pbt_quantile_count(3, 0.25), 1);
+  EXPECT_EQ(pbt_quantile_count(4, 0.25), 1);
+  EXPECT_EQ(pbt_quantile_count(8, 0.25), 2);
+  EXPECT_EQ(pbt_quantile_count(13, 0.25), 4);  // ⌈3.25⌉
+  EXPECT_EQ(pbt_quantile_count(16, 0.25), 4);
+  EXPECT_EQ(pbt_quantile_count(10, 0.3), 3);   // 0.3·10 is 3.0000000000000004: still 3
+  EXPECT_EQ(pbt_quantile_count(5, 0.5), 2);    // ⌊5/2⌋: the middle member is in neither
+}
+
+TEST(PbtDecision, BottomQuantileCopiesTheTopOthersContinue) {
+  // Eight members, minimizing: ranks 1..8 are members 5, 2, 7, 0, 3, 6, 1, 4. q = 0.25: 2.
+  std::vector<PbtScore> scores = {{0, 0.40}, {1, 0.70}, {2, 0.20}, {3, 0.50},
+                                  {4, 0.90}, {5, 0.10}, {6, 0.60}, {7, 0.30}};
+  std::map<int, std::set<int>> donors;
+  for (std::uint64_t seed = 0; seed < 64; ++seed) {
+    for (int m = 0; m < 8; ++m) {
+      PbtRank r = pbt_exploit(scores, m, 0.25, Direction::Minimize, seed);
+      EXPECT_EQ(r.ranked, 8);
+      if (m == 1 || m == 4) {
+        ASSERT_TRUE(r.donor) << "member " << m << " is in the bottom quantile";
+        EXPECT_TRUE(*r.donor == 5 || *r.donor == 2) << *r.donor;
+        donors[m].insert(*r.donor);
+      } else {
+        EXPECT_FALSE(r.donor) << "member " << m << " is not in the bottom quantile";
+      }
+    }
+  }
+  EXPECT_EQ(pbt_exploit(scores, 5, 0.25, Direction::Minimize, 0).rank, 1);
+  EXPECT_EQ(pbt_exploit(scores, 4, 0.25, Direction::Minimize, 0).rank, 8);
+  EXPECT_EQ(donors[1], (std::set<int>{2, 5})) << "the donor is drawn from the whole top quantile";
+  EXPECT_EQ(donors[4], (std::set<int>{2, 5}));
+  // The same seed, the same donor.
+  EXPECT_EQ(pbt_exploit(scores, 4, 0.25, Direction::Minimize, 9).donor,
+            pbt_exploit(scores, 4, 0.25, Direction::Minimize, 9).donor);
+
+  // Maximizing turns the ranking over: member 5 (0.10) is now the worst.
+  PbtRank worst = pbt_exploit(scores, 5, 0.25, Direction::Maximize, 3);
+  EXPECT_EQ(worst.rank, 8);
+  ASSERT_TRUE(worst.donor);
+  EXPECT_TRUE(*worst.donor == 4 || *worst.donor == 1);
+  EXPECT_FALSE(pbt_exploit(scores, 4, 0.25, Direction::Maximize, 3).donor);
+
+  // NaN is the worst score; ties go to the lower member number.
+  std::vector<PbtScore> odd = {{0, 1.0}, {1, std::nan("")}, {2, 1.0}, {3, 0.5}};
+  EXPECT_EQ(pbt_exploit(odd, 1, 0.25, Direction::Minimize, 0).rank, 4);
+  EXPECT_EQ(pbt_exploit(odd, 0, 0.25, Direction::Minimize, 0).rank, 2);
+  EXPECT_EQ(pbt_exploit(odd, 2, 0.25, Direction::Minimize, 0).rank, 3);
+  EXPECT_EQ(pbt_exploit(odd, 1, 0.25, Direction::Minimize, 0).donor, 3);
+  // One member alone never exploits; a member without a score is a usage error.
+  EXPECT_FALSE(pbt_exploit({{0, 5.0}}, 0, 0.5, Direction::Minimize, 0).donor);
+  EXPECT_THROW(pbt_exploit(odd, 9, 0.25, Direction::Minimize, 0), UsageError);
+}
+
+SearchSpace explore_space() {
+  return SearchSpace::from_config_json(json::parse(R"([
+    {"name": "lr", "type": "float", "low": 1e-5, "high": 1, "scale": "log"},
+    {"name": "beta", "type": "float", "low": 0.9, "high": 0.999, "scale": "reverse_log"},
+    {"name": "mix", "type": "float", "low": 0.01, "high": 0.99, "scale": "logit"},
+    {"name": "width", "type": "float", "low": 0, "high": 10},
+    {"name": "units", "type": "int", "low": 1, "high": 512, "scale": "log"},
+    {"name": "drop", "type": "float", "low": 0, "high": 0.5, "step": 0.05},
+    {"name": "opt", "type": "choice", "values": ["sgd", "adam"]},
+    {"name": "beta1", "type": "float", "low": 0.8, "high": 0.99, "when": "opt == adam"}
+  ])"));
+}
+
+Params donor_params() {
+  return {{"lr", 0.01}, {"beta", 0.99}, {"mix", 0.5}, {"width", 4.0}, {"units", 100}, {"drop", 0.2}, {"opt", 0}};
+}
+
+TEST(PbtDecision, ExplorePerturbsEachParameterOnItsOwnScale) {
+  const SearchSpace space = explore_space();
+  const Params p = donor_params();
+  PbtOptions o;
+  o.resample_probability = 0;
+  for (double f : {0.8, 1.2}) {
+    o.factors = {f};
+    PbtExplored e = pbt_explore(space, p, o, 1);
+    EXPECT_EQ(e.params.at("lr"), 0.01 * f);                    // log: ×f in value terms, exactly
+    EXPECT_EQ(e.params.at("beta"), 1.0 - (1.0 - 0.99) * f);    // reverse_log: on 1 − x
+    const double odds = 1.0 * f;                                // logit: on x / (1 − x) = 1
+    EXPECT_EQ(e.params.at("mix"), odds / (1.0 + odds));
+    EXPECT_EQ(e.params.at("width"), 4.0 * f);                  // linear: a factor on the value
+    EXPECT_EQ(e.params.at("units"), f > 1 ? 120 : 80);         // ints rounded
+    EXPECT_DOUBLE_EQ(e.params.at("drop"), f > 1 ? 0.25 : 0.15);  // 0.24 and 0.16 onto the 0.05 grid
+    EXPECT_EQ(e.params.at("opt"), 0);                          // choices only change by resampling
+    EXPECT_FALSE(e.params.count("beta1"));
+    EXPECT_EQ(e.changes["lr"], json::array({0.01, 0.01 * f}));
+    EXPECT_FALSE(e.changes.contains("opt"));
+  }
+  // Two factors: each parameter draws one; over seeds both appear, nothing else does.
+  o.factors = {0.8, 1.2};
+  std::set<double> seen;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    const double lr = pbt_explore(space, p, o, seed).params.at("lr");
+    EXPECT_TRUE(lr == 0.01 * 0.8 || lr == 0.01 * 1.2) << lr;
+    seen.insert(lr);
+  }
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(pbt_explore(space, p, o, 7).params, pbt_explore(space, p, o, 7).params) << "a seed decides";
+}
+
+TEST(PbtDecision, ExploreClampsAndMovesIntsAtLeastOneStep) {
+  const SearchSpace space = explore_space();
+  PbtOptions o;
+  o.resample_probability = 0;
+  Params p = {{"lr", 0.9}, {"beta", 0.9}, {"mix", 0.98}, {"width", 9.0}, {"units", 2}, {"drop", 0.5}, {"opt", 1},
+              {"beta1", 0.9}};
+  o.factors = {1.2};
+  PbtExplored up = pbt_explore(space, p, o, 3);
+  EXPECT_EQ(up.params.at("lr"), 1.0);        // 1.08 clamped to high
+  EXPECT_EQ(up.params.at("width"), 10.0);    // 10.8 clamped
+  EXPECT_EQ(up.params.at("units"), 3);       // 2.4 rounds back to 2: one step up instead
+  EXPECT_EQ(up.params.at("drop"), 0.5);      // at high already
+  EXPECT_EQ(up.params.at("beta"), 0.9);      // 1 − 0.1·1.2 = 0.88, clamped to low
+  EXPECT_EQ(up.params.at("beta1"), 0.99);    // linear, 1.08 clamped to high: a present conditional moves too
+  o.factors = {0.8};
+  PbtExplored down = pbt_explore(space, p, o, 3);
+  EXPECT_EQ(down.params.at("units"), 1);     // 1.6 rounds back to 2: one step down
+  EXPECT_EQ(down.params.at("lr"), 0.9 * 0.8);
+  Params one = p;
+  one["units"] = 1;
+  EXPECT_EQ(pbt_explore(space, one, o, 3).params.at("units"), 1);  // at low, stays
+}
+
+TEST(PbtDecision, ResampleProbabilityZeroAndOne) {
+  const SearchSpace space = explore_space();
+  const Params p = donor_params();
+  PbtOptions o;
+  o.resample_probability = 1;
+  std::set<double> choices;
+  int beta1_appeared = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    PbtExplored e = pbt_explore(space, p, o, seed);
+    const double lr = e.params.at("lr");
+    EXPECT_TRUE(lr != 0.01 * 0.8 && lr != 0.01 * 1.2 && lr >= 1e-5 && lr <= 1) << lr;
+    choices.insert(e.params.at("opt"));
+    // sgd -> adam makes beta1 active: drawn from the prior, and listed as a change from null.
+    if (e.params.at("opt") == 1) {
+      ASSERT_TRUE(e.params.count("beta1"));
+      EXPECT_TRUE(e.changes["beta1"][0].is_null());
+      ++beta1_appeared;
+    } else {
+      EXPECT_FALSE(e.params.count("beta1"));
+    }
+  }
+  EXPECT_EQ(choices, (std::set<double>{0, 1})) << "probability 1 resamples choices";
+  EXPECT_GT(beta1_appeared, 0);
+  o.resample_probability = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) EXPECT_EQ(pbt_explore(space, p, o, seed).params.at("opt"), 0);
+  // Only the listed parameters change.
+  o.resample_probability = 1;
+  o.explore = {"lr"};
+  PbtExplored e = pbt_explore(space, p, o, 5);
+  for (const auto& [name, v] : p)
+    if (name != "lr") EXPECT_EQ(e.params.at(name), v) << name;
+  EXPECT_EQ(e.changes.size(), 1u);
+}
+
+// ---------------------------------------------------------------- the scheduler
+
+SearchSpace lr_space() {
+  return SearchSpace::from_config_json(json::parse(R"([{"name": "lr", "type": "float", "low": 0.01, "high": 1, "scale": "log"}])"));
+}
+
+struct History {
+  std::vector<TrialRecord> trials;
+  // A segment trial as the Tuner stores it.
+  TrialRecord& add(int member, int segment, int step, int stop, TrialState state, std::optional<double> value,
+                   double lr, std::optional<int> restore = std::nullopt, std::optional<int> donor = std::nullopt) {
+    TrialRecord t;
+    t.number = static_cast<int>(trials.size());
+    t.id = t.number + 1;
+    t.state = state;
+    t.value = value;
+    t.params = {{"lr", lr}};
+    t.system_attrs["caviar:pbt"] = {{"member", member}, {"segment", segment}, {"step", step}, {"stop", stop},
+                                    {"restore_trial", restore ? json(*restore) : json(nullptr)},
+                                    {"donor_trial", donor ? json(*donor) : json(nullptr)}, {"attempt", 1}};
+    t.system_attrs["caviar:checkpoint_dir"] = "/ck/" + std::to_string(t.number);
+    trials.push_back(t);
+    return trials.back();
+  }
+};
+
+PbtOptions two_members() {
+  PbtOptions o;
+  o.population = 2;
+  o.interval = 1;
+  o.max_steps = 3;
+  o.quantile = 0.5;
+  o.resample_probability = 0;
+  return o;
+}
+
+TEST(PbtScheduler, MembersGoLowestStepFirstAndTheWorseCopiesTheBetter) {
+  PbtScheduler scheduler(two_members(), lr_space(), Direction::Minimize, SamplerOptions{});
+  History h;
+  auto first = scheduler.next(h.trials);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->lineage["member"], 0);
+  EXPECT_EQ(first->lineage["step"], 0);
+  EXPECT_EQ(first->lineage["stop"], 1);
+  EXPECT_TRUE(first->restore_source.empty());
+  h.add(0, 0, 0, 1, TrialState::Complete, 9.0, 0.9);
+  // Member 0 could go on to step 2, but member 1 has not started: it goes first.
+  auto second = scheduler.next(h.trials);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->lineage["member"], 1);
+  EXPECT_EQ(second->lineage["step"], 0);
+  h.add(1, 0, 0, 1, TrialState::Complete, 9.5, 0.5);
+  // Both at step 1; member 0 (9.0, the better) continues from its own checkpoint.
+  auto third = scheduler.next(h.trials);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->lineage["member"], 0);
+  EXPECT_EQ(third->lineage["segment"], 1);
+  EXPECT_EQ(third->lineage["parent_trial"], 0);
+  EXPECT_EQ(third->lineage["restore_trial"], 0);
+  EXPECT_TRUE(third->lineage["donor_trial"].is_null());
+  EXPECT_EQ(third->lineage["rank"], 1);
+  EXPECT_EQ(third->params.at("lr"), 0.9);
+  EXPECT_EQ(third->restore_source, "/ck/0");
+  h.add(0, 1, 1, 2, TrialState::Running, std::nullopt, 0.9, 0);
+  // Member 1 is the bottom half: it copies member 0's checkpoint at step 1 and perturbs lr.
+  auto fourth = scheduler.next(h.trials);
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(fourth->lineage["member"], 1);
+  EXPECT_EQ(fourth->lineage["parent_trial"], 1);
+  EXPECT_EQ(fourth->lineage["donor_member"], 0);
+  EXPECT_EQ(fourth->lineage["donor_trial"], 0);
+  EXPECT_EQ(fourth->lineage["restore_trial"], 0);
+  EXPECT_EQ(fourth->lineage["rank"], 2);
+  EXPECT_EQ(fourth->restore_source, "/ck/0");
+  const double lr = fourth->params.at("lr");
+  EXPECT_TRUE(lr == 0.9 * 0.8 || lr == 1.0) << lr;  // 0.9·1.2 is clamped to 1
+  EXPECT_EQ(fourth->lineage["changes"]["lr"][0], 0.9);
+  h.add(1, 1, 1, 2, TrialState::Running, std::nullopt, lr, 0, 0);
+  EXPECT_FALSE(scheduler.next(h.trials)) << "both members are running";
+  // The same history gives the same decision, in any process.
+  History again = h;
+  again.trials.resize(3);
+  EXPECT_EQ(scheduler.next(again.trials)->params, fourth->params);
+}
+
+TEST(PbtScheduler, FailedSegmentsRunAgainOrStopTheirMember) {
+  History h;
+  h.add(0, 0, 0, 1, TrialState::Complete, 9.0, 0.9);
+  h.add(1, 0, 0, 1, TrialState::Complete, 9.5, 0.5);
+  TrialRecord& stale = h.add(0, 1, 1, 2, TrialState::Failed, std::nullopt, 0.9, 0);
+  stale.system_attrs["caviar:uncounted"] = true;  // its caviar died: failed as stale
+  TrialRecord& crashed = h.add(1, 1, 1, 2, TrialState::Failed, std::nullopt, 0.72, 0, 0);
+  crashed.system_attrs["caviar:reason"] = "exit code 1";
+
+  PbtScheduler no_retry(two_members(), lr_space(), Direction::Minimize, SamplerOptions{}, 0);
+  auto rerun = no_retry.next(h.trials);
+  ASSERT_TRUE(rerun);  // the stale segment again: same params, same checkpoint, same decision
+  EXPECT_EQ(rerun->lineage["member"], 0);
+  EXPECT_EQ(rerun->lineage["rerun_of"], 2);
+  EXPECT_EQ(rerun->lineage["attempt"], 1);
+  EXPECT_EQ(rerun->lineage["step"], 1);
+  EXPECT_EQ(rerun->lineage["restore_trial"], 0);
+  EXPECT_EQ(rerun->params.at("lr"), 0.9);
+  EXPECT_EQ(rerun->restore_source, "/ck/0");
+  h.add(0, 1, 1, 2, TrialState::Running, std::nullopt, 0.9, 0);
+  EXPECT_FALSE(no_retry.next(h.trials)) << "a counted failure stops its member (retry: 0)";
+
+  PbtScheduler one_retry(two_members(), lr_space(), Direction::Minimize, SamplerOptions{}, 1);
+  auto retried = one_retry.next(h.trials);
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->lineage["member"], 1);
+  EXPECT_EQ(retried->lineage["attempt"], 2);
+  EXPECT_EQ(retried->lineage["donor_trial"], 0);
+  EXPECT_EQ(retried->params.at("lr"), 0.72);
+
+  // A member whose segment ended at max_steps is done.
+  History done;
+  done.add(0, 0, 0, 3, TrialState::Complete, 1.0, 0.5);
+  done.add(1, 0, 0, 3, TrialState::Complete, 2.0, 0.5);
+  EXPECT_FALSE(no_retry.next(done.trials));
+}
+
+// ---------------------------------------------------------------- end to end: a command
+
+// A trial command whose "loss" lives in its checkpoint: it starts at 10 (or at the
+// restored value) and falls by lr every epoch. awk prints 17 digits, so the values that
+// caviar stores are the exact doubles.
+fs::path write_objective(const fs::path& dir) {
+  const fs::path script = dir / "obj.sh";
+  write_file(script, R"(#!/bin/sh
+loss=10; epoch=0
+if [ -n "$CAVIAR_RESTORE_FROM" ]; then read loss epoch < "$CAVIAR_RESTORE_FROM/state" || exit 4; fi
+if [ "$epoch" != "$CAVIAR_START_AT" ]; then echo "restored epoch $epoch, not $CAVIAR_START_AT" >&2; exit 3; fi
+exec awk -v loss="$loss" -v e="$epoch" -v stop="$CAVIAR_STOP_AT" -v lr="$CAVIAR_PARAM_LR" \
+  -v out="$CAVIAR_CHECKPOINT_DIR/state" -v nap="${NAP:-0}" 'BEGIN {
+  while (e < stop) {
+    e++; loss -= lr; printf "epoch=%d loss=%.17g\n", e, loss; fflush()
+    if (nap > 0) system("sleep " nap)
+  }
+  printf "%.17g %d\n", loss, e > out; close(out) }'
+)");
+  fs::permissions(script, fs::perms::owner_all);
+  return script;
+}
+
+std::string command_config(const std::string& extra) {
+  return "study: pbt\n"
+         "storage: sqlite:///study.db\n"
+         "metric: loss\n"
+         "objective: {command: [sh, obj.sh], env: {NAP: '0'}}\n"
+         "parameters:\n"
+         "  lr: {type: float, low: 0.01, high: 1, scale: log}\n"
+         "  units: {type: int, low: 2, high: 64, scale: log}\n"
+         "sampler: {name: random, seed: 5}\n" + extra;
+}
+
+// A caviar process in `dir`, its output in files.
+struct CliRun {
+  pid_t pid = -1;
+  fs::path out, err;
+  CliRun(const fs::path& dir, std::vector<std::string> args) {
+    static int counter = 0;
+    out = dir / ("out-" + std::to_string(counter) + ".txt");
+    err = dir / ("err-" + std::to_string(counter++) + ".txt");
+    args.insert(args.begin(), CAVIAR_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string o = out.string(), e = err.string(), cwd = dir.string();
+    pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      const int fo = open(o.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int fe = open(e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fo < 0 || fe < 0 || chdir(cwd.c_str()) != 0) _exit(126);
+      dup2(fo, 1), dup2(fe, 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  int wait(std::chrono::seconds limit = std::chrono::seconds(60)) {
+    const auto until = SteadyClock::now() + limit;
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+      if (SteadyClock::now() > until) {
+        ADD_FAILURE() << "caviar did not finish in time";
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string output() const { return read_file(out) + read_file(err); }
+  ~CliRun() {
+    if (pid > 0) kill(-pid, SIGKILL), waitpid(pid, nullptr, 0);
+  }
+};
+
+json cli_json(const fs::path& dir, std::vector<std::string> args) {
+  CliRun run(dir, std::move(args));
+  EXPECT_EQ(run.wait(), 0) << run.output();
+  return json::parse(read_file(run.out));
+}
+
+// Every complete segment continues exactly from the checkpoint its lineage names: its
+// first report is that checkpoint's loss minus its own lr (not 10 − lr, a fresh start).
+// Returns the number of exploits.
+int check_continuity(const json& trials) {
+  std::map<int, json> by_number;
+  for (const auto& t : trials) by_number[t["number"].get<int>()] = t;
+  int exploits = 0;
+  for (const auto& t : trials) {
+    if (t["state"] != "complete") continue;
+    const json& l = t["system_attrs"]["caviar:pbt"];
+    const int step = l["step"], stop = l["stop"];
+    const double lr = t["params"]["lr"];
+    SCOPED_TRACE("trial " + t.dump());
+    EXPECT_EQ(t["intermediate"].size(), static_cast<std::size_t>(stop - step));
+    EXPECT_TRUE(t["intermediate"].contains(std::to_string(step + 1)));
+    EXPECT_TRUE(t["intermediate"].contains(std::to_string(stop)));
+    const double first = t["intermediate"][std::to_string(step + 1)];
+    if (l["restore_trial"].is_null()) {
+      EXPECT_EQ(step, 0);
+      EXPECT_EQ(first, 10.0 - lr);
+      continue;
+    }
+    const json& source = by_number.at(l["restore_trial"].get<int>());
+    EXPECT_EQ(source["system_attrs"]["caviar:pbt"]["stop"], step) << "restored from the decision's step";
+    EXPECT_EQ(first, source["value"].get<double>() - lr) << "does not continue from the restored loss";
+    EXPECT_NE(first, 10.0 - lr);
+    if (!l["donor_trial"].is_null()) {
+      ++exploits;
+      EXPECT_EQ(l["donor_trial"], l["restore_trial"]);
+      EXPECT_NE(source["system_attrs"]["caviar:pbt"]["member"], l["member"]);
+      for (const auto& [name, pair] : l["changes"].items()) {  // [the donor's, this trial's]
+        EXPECT_EQ(pair[0], source["params"][name]) << name;
+        EXPECT_EQ(pair[1], t["params"][name]) << name;
+      }
+      for (const auto& [name, v] : t["params"].items())
+        if (!l["changes"].contains(name)) EXPECT_EQ(v, source["params"][name]) << name << " was copied";
+    } else {
+      EXPECT_EQ(l["restore_trial"], l["parent_trial"]);
+      EXPECT_EQ(t["params"], by_number.at(l["parent_trial"].get<int>())["params"]);
+    }
+  }
+  return exploits;
+}
+
+// Each member's complete segments end at 1, 2, ..., max_steps.
+void expect_every_member_finished(const json& trials, int population, int max_steps) {
+  std::map<int, std::set<int>> stops;
+  for (const auto& t : trials)
+    if (t["state"] == "complete") {
+      const json& l = t["system_attrs"]["caviar:pbt"];
+      EXPECT_TRUE(stops[l["member"].get<int>()].insert(l["stop"].get<int>()).second) << "a step twice: " << t.dump();
+    }
+  std::set<int> all;
+  for (int s = 1; s <= max_steps; ++s) all.insert(s);
+  ASSERT_EQ(stops.size(), static_cast<std::size_t>(population));
+  for (const auto& [member, s] : stops) EXPECT_EQ(s, all) << "member " << member;
+}
+
+TEST(PbtCommand, ExploitContinuesFromTheDonorsCheckpointAndLineageIsListed) {
+  TempDir tmp;
+  write_objective(tmp.path());
+  write_file(tmp / "cfg.yaml", command_config("scheduler: {name: pbt, population: 4, interval: 1, max_steps: 4}\n"
+                                              "budget: {parallel: 2}\n"));
+  CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(tune.wait(), 0) << tune.output();
+  EXPECT_NE(read_file(tune.out).find("PBT member"), std::string::npos) << tune.output();
+
+  json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
+  ASSERT_EQ(trials.size(), 16u) << "4 members x 4 segments";
+  for (const auto& t : trials) EXPECT_EQ(t["state"], "complete") << t.dump();
+  expect_every_member_finished(trials, 4, 4);
+  // The member with the smallest lr is the worst of everyone at step 1, so it exploits.
+  EXPECT_GE(check_continuity(trials), 1);
+  // A checkpoint per segment; the restore copies are cleaned up.
+  for (const auto& t : trials) {
+    const fs::path dir = t["system_attrs"]["caviar:checkpoint_dir"].get<std::string>();
+    EXPECT_TRUE(fs::exists(dir / "state")) << dir;
+    EXPECT_FALSE(fs::exists(dir.parent_path() / "restore")) << dir;
+  }
+
+  CliRun lineage(tmp.path(), {"trials", "cfg.yaml", "--lineage"});
+  ASSERT_EQ(lineage.wait(), 0) << lineage.output();
+  const std::string table = read_file(lineage.out);
+  EXPECT_NE(table.find("member  seg"), std::string::npos) << table;
+  EXPECT_NE(table.find("sampled"), std::string::npos) << table;
+  EXPECT_NE(table.find("continued #"), std::string::npos) << table;
+  EXPECT_NE(table.find("copied member"), std::string::npos) << table;
+  EXPECT_NE(table.find("lr "), std::string::npos) << "the changes are listed:\n" << table;
+  json chains = cli_json(tmp.path(), {"trials", "cfg.yaml", "--lineage", "--format", "json"});
+  ASSERT_EQ(chains.size(), 4u);
+  for (const auto& member : chains) {
+    ASSERT_EQ(member["trials"].size(), 4u);
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(member["trials"][k]["segment"], k);
+      EXPECT_EQ(member["trials"][k]["stop"], k + 1);
+      if (k > 0) EXPECT_EQ(member["trials"][k]["parent_trial"], member["trials"][k - 1]["number"]);
+    }
+  }
+}
+
+TEST(PbtCommand, SigkilledRunResumesStaleSegmentsFromTheirCheckpoints) {
+  TempDir tmp;
+  write_objective(tmp.path());
+  std::string text = command_config("scheduler: {name: pbt, population: 4, interval: 1, max_steps: 3}\n"
+                                    "budget: {parallel: 2}\nheartbeat: 0.2s\nstale_after: 1s\n");
+  text.replace(text.find("NAP: '0'"), 8, "NAP: '0.3'");
+  write_file(tmp / "cfg.yaml", text);
+  {
+    CliRun first(tmp.path(), {"tune", "cfg.yaml", "-q"});
+    // Wait until a segment past the first is running, then kill caviar (its reaper ends the trials).
+    auto storage_ready = [&] { return fs::exists(tmp / "study.db"); };
+    const auto until = SteadyClock::now() + std::chrono::seconds(30);
+    bool seen = false;
+    while (!seen && SteadyClock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!storage_ready()) continue;
+      try {
+        auto storage = open_storage("sqlite:///" + (tmp / "study.db").string());
+        auto study = storage->find_study("pbt");
+        if (!study) continue;
+        for (const auto& t : storage->trials(study->id))
+          if (t.state == TrialState::Running && t.system_attrs.contains("caviar:pbt") &&
+              t.system_attrs["caviar:pbt"].value("step", 0) >= 1)
+            seen = true;
+      } catch (const std::exception&) {
+      }
+    }
+    ASSERT_TRUE(seen) << "no second segment started";
+    kill(first.pid, SIGKILL);
+    first.wait();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // stale_after: 1 s
+  CliRun second(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(second.wait(), 0) << second.output();
+
+  json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
+  std::map<int, json> by_number;
+  for (const auto& t : trials) by_number[t["number"].get<int>()] = t;
+  int stale = 0;
+  for (const auto& t : trials) {
+    if (t["state"] != "failed") continue;
+    EXPECT_NE(t["reason"].get<std::string>().find("stale"), std::string::npos) << t.dump();
+    ++stale;
+    // Its rerun: the same segment, parameters and checkpoint to restore.
+    int reruns = 0;
+    for (const auto& r : trials) {
+      const json& l = r["system_attrs"]["caviar:pbt"];
+      if (l.value("rerun_of", json()) != t["number"]) continue;
+      ++reruns;
+      const json& was = t["system_attrs"]["caviar:pbt"];
+      EXPECT_EQ(r["params"], t["params"]);
+      for (const char* key : {"member", "segment", "step", "stop", "restore_trial", "donor_trial"})
+        EXPECT_EQ(l[key], was[key]) << key;
+    }
+    EXPECT_EQ(reruns, 1) << t.dump();
+  }
+  EXPECT_GE(stale, 1);
+  expect_every_member_finished(trials, 4, 3);
+  check_continuity(trials);
+}
+
+TEST(PbtCommand, CaviarTrainHonoursTheCheckpointVariables) {
+  TempDir tmp;
+  write_file(tmp / "cfg.yaml", std::string("study: train\nstorage: sqlite:///study.db\nmetric: val_loss\n"
+                                           "objective: {command: [") + CAVIAR_BINARY +
+                                   ", train, --dataset, spirals, --spiral-points, '100', --units, '16', "
+                                   "--lr, '{lr}']}\n"
+                                   "parameters:\n  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n"
+                                   "scheduler: {name: pbt, population: 2, interval: 1, max_steps: 3}\n");
+  CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(tune.wait(), 0) << tune.output();
+  json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
+  ASSERT_EQ(trials.size(), 6u);
+  for (const auto& t : trials) {
+    ASSERT_EQ(t["state"], "complete") << t.dump();
+    const json& l = t["system_attrs"]["caviar:pbt"];
+    ASSERT_EQ(t["intermediate"].size(), 1u);  // exactly its one epoch: --epochs came from CAVIAR_STOP_AT
+    EXPECT_TRUE(t["intermediate"].contains(std::to_string(l["stop"].get<int>())));
+    const fs::path dir = t["system_attrs"]["caviar:checkpoint_dir"].get<std::string>();
+    EXPECT_TRUE(fs::exists(dir / "mlp.ckpt")) << dir;
+  }
+  expect_every_member_finished(trials, 2, 3);
+}
+
+// ---------------------------------------------------------------- the built-in trainer
+
+TEST(PbtBuiltin, ExploitRestoresTheDonorsWeights) {
+  TempDir tmp;
+  Config config = parse_config(
+      "study: pbt-mlp\n"
+      "metric: val_loss\n"
+      "objective: {builtin: mlp, args: {dataset: spirals, spiral_points: 150, layers: 2, units: 16,\n"
+      "                                 batch_size: 32, seed: 3}}\n"
+      "parameters:\n"
+      "  lr: {type: float, low: 0.001, high: 0.1, scale: log}\n"
+      "scheduler: {name: pbt, population: 4, interval: 1, max_steps: 4}\n"
+      "sampler: {seed: 2}\n",
+      tmp.path());
+  auto executor = make_executor(config);
+  Study study(make_memory_storage(), config.study);
+  TuneOptions options;
+  options.trial_root = tmp / "runs";
+  options.pbt = config.pbt;
+  TuneSummary summary = Tuner(study, *executor, options).run();
+  EXPECT_EQ(summary.complete, 16);
+
+  auto trials = study.trials();
+  std::map<int, TrialRecord> by_number;
+  for (const auto& t : trials) by_number[t.number] = t;
+  int exploits = 0;
+  for (const auto& t : trials) {
+    ASSERT_EQ(t.state, TrialState::Complete) << t.reason();
+    const json& l = t.system_attrs.at("caviar:pbt");
+    if (l["donor_trial"].is_null()) continue;
+    ++exploits;
+    const TrialRecord& donor = by_number.at(l["donor_trial"].get<int>());
+    const std::int64_t step = l["step"];
+    ASSERT_EQ(donor.system_attrs.at("caviar:pbt")["stop"], step);
+    ASSERT_EQ(t.intermediate.begin()->first, step + 1) << "reports continue the epochs";
+    // Replay: the donor's checkpoint with this trial's parameters gives exactly its first
+    // report; a fresh network with them does not.
+    json merged = config.builtin["args"];
+    merged.update(config.study.space.to_json(t.params));
+    nn::TrainConfig replay = nn::config_from_json(merged);
+    replay.epochs = static_cast<int>(step) + 1;
+    replay.restore_from = donor.system_attrs.at("caviar:checkpoint_dir").get<std::string>();
+    const nn::TrainResult continued = nn::train(replay);
+    EXPECT_EQ(continued.restored_epoch, step);
+    EXPECT_EQ(continued.epochs.at(0).val_loss, t.intermediate.begin()->second);
+    nn::TrainConfig fresh = replay;
+    fresh.restore_from.clear();
+    fresh.epochs = 1;
+    EXPECT_NE(nn::train(fresh).epochs.at(0).val_loss, t.intermediate.begin()->second);
+  }
+  EXPECT_EQ(exploits, 3) << "one run at a time: the worst of 4 exploits at steps 1, 2 and 3";
+}
+
+// ---------------------------------------------------------------- bad configs
+
+void expect_config_error(const std::string& scheduler, const std::string& where, const std::string& words,
+                         const std::string& extra = "") {
+  const std::string yaml = "study: s\nmetric: loss\nobjective: {command: [sh, x.sh]}\n"
+                           "parameters:\n  lr: {type: float, low: 0.01, high: 1, scale: log}\n" +
+                           extra + "scheduler: " + scheduler + "\n";
+  try {
+    parse_config(yaml, fs::temp_directory_path());
+    ADD_FAILURE() << "no error for " << scheduler;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where(), where) << e.what();
+    EXPECT_NE(e.why().find(words), std::string::npos) << e.what();
+  }
+}
+
+TEST(PbtConfig, BadKeysNameTheKey) {
+  expect_config_error("{name: pbt, population: 1, max_steps: 4}", "scheduler.population", ">= 2");
+  expect_config_error("{name: pbt, population: 4.5, max_steps: 4}", "scheduler.population", "whole number");
+  expect_config_error("{name: pbt, quantile: 0.6, max_steps: 4}", "scheduler.quantile", "(0, 0.5]");
+  expect_config_error("{name: pbt, quantile: 0, max_steps: 4}", "scheduler.quantile", "(0, 0.5]");
+  expect_config_error("{name: pbt, resample_probability: 1.5, max_steps: 4}", "scheduler.resample_probability",
+                      "[0, 1]");
+  expect_config_error("{name: pbt, population: 4}", "scheduler.max_steps", "missing");
+  expect_config_error("{name: pbt, interval: 5, max_steps: 4}", "scheduler.interval", "at most max_steps");
+  expect_config_error("{name: pbt, max_steps: 4, populaton: 8}", "scheduler.populaton", "did you mean 'population'");
+  expect_config_error("{name: pbt, max_steps: 4, factors: [0.8, -1]}", "scheduler.factors[1]", "> 0");
+  expect_config_error("{name: pbt, max_steps: 4, explore: [lrr]}", "scheduler.explore[0]", "did you mean 'lr'");
+  expect_config_error("{name: asha, max_steps: 4}", "scheduler.name", "must be pbt");
+  expect_config_error("{name: pbt, max_steps: 4}", "scheduler", "median pruner", "pruner: {name: median}\n");
+  expect_config_error("[pbt]", "scheduler", "expected a mapping");
+
+  // The default and `none`.
+  Config ok = parse_config("study: s\nmetric: loss\nobjective: {command: [sh, x.sh]}\n"
+                           "parameters:\n  lr: {type: float, low: 0.01, high: 1, scale: log}\n"
+                           "scheduler: {name: pbt, max_steps: 10}\n",
+                           fs::temp_directory_path());
+  ASSERT_TRUE(ok.pbt);
+  EXPECT_EQ(ok.pbt->population, 8);
+  EXPECT_EQ(ok.pbt->interval, 1);
+  EXPECT_EQ(ok.pbt->quantile, 0.25);
+  EXPECT_EQ(ok.pbt->resample_probability, 0.25);
+  EXPECT_EQ(ok.pbt->factors, (std::vector<double>{0.8, 1.2}));
+  EXPECT_EQ(ok.pbt->segments(), 10);
+  Config none = parse_config("study: s\nmetric: loss\nobjective: {command: [sh, x.sh]}\n"
+                             "parameters:\n  lr: {type: float, low: 0.01, high: 1}\n"
+                             "scheduler: {name: none}\npruner: {name: median}\n",
+                             fs::temp_directory_path());
+  EXPECT_FALSE(none.pbt);
+}
+
+TEST(PbtConfig, TheTrainerCannotChangeItsShapeMidTraining) {
+  const std::string head =
+      "study: s\nobjective: {builtin: mlp, args: {dataset: spirals}}\n"
+      "parameters:\n  lr: {type: float, low: 0.01, high: 1, scale: log}\n  units: {type: int, low: 8, high: 64}\n";
+  for (const auto& [scheduler, words] : std::vector<std::pair<std::string, std::string>>{
+           {"{name: pbt, max_steps: 4}", "explore: [lr]"},
+           {"{name: pbt, max_steps: 4, explore: [lr, units]}", "cannot change 'units'"}}) {
+    Config config = parse_config(head + "scheduler: " + scheduler + "\n", fs::temp_directory_path());
+    try {
+      make_executor(config);
+      ADD_FAILURE() << scheduler;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.where(), "scheduler.explore");
+      EXPECT_NE(e.why().find(words), std::string::npos) << e.what();
+    }
+  }
+  Config fine = parse_config(head + "scheduler: {name: pbt, max_steps: 4, explore: [lr]}\n", fs::temp_directory_path());
+  EXPECT_NO_THROW(make_executor(fine));
+}
+
+TEST(PbtCommand, ASegmentThatIgnoresTheCheckpointFails) {
+  TempDir tmp;
+  // Always starts at epoch 1 and writes a checkpoint only when told WRITE=1.
+  write_file(tmp / "forgetful.sh", "#!/bin/sh\n[ \"$WRITE\" = 1 ] && echo x > \"$CAVIAR_CHECKPOINT_DIR/state\"\n"
+                                   "e=1; while [ $e -le $((CAVIAR_STOP_AT - CAVIAR_START_AT)) ]; do "
+                                   "echo epoch=$e loss=1; e=$((e + 1)); done\n");
+  for (const std::string write : {"0", "1"}) {
+    SCOPED_TRACE("WRITE=" + write);
+    Config config = parse_config("study: s\nmetric: loss\nobjective: {command: [sh, forgetful.sh], env: {WRITE: '" +
+                                     write + "'}}\n"
+                                     "parameters:\n  lr: {type: float, low: 0.01, high: 1}\n"
+                                     "scheduler: {name: pbt, population: 2, max_steps: 2}\n",
+                                 tmp.path());
+    auto executor = make_executor(config);
+    Study study(make_memory_storage(), config.study);
+    TuneOptions options;
+    options.trial_root = tmp / ("runs" + write);
+    options.pbt = config.pbt;
+    Tuner(study, *executor, options).run();
+    int failed = 0;
+    for (const auto& t : study.trials()) {
+      if (t.state != TrialState::Failed) continue;
+      ++failed;
+      EXPECT_NE(t.reason().find(write == "0" ? "left no checkpoint" : "reported step 1, but it continues a "
+                                                                       "checkpoint from step 1"),
+                std::string::npos)
+          << t.reason();
+    }
+    EXPECT_EQ(failed, 2) << "each member fails once and stops (retry: 0)";
+  }
+}
+
+}  // namespace
+}  // namespace caviar

@@ -27,7 +27,7 @@ std::string where_of(const std::string& extra) {
 TEST(Config, AMinimalConfigLoadsWithDefaults) {
   Config c = parse_config(kBase, "/data/project");
   EXPECT_EQ(c.storage, "sqlite:////data/project/caviar.db");  // relative to the config's folder
-  EXPECT_EQ(c.study.sampler.name, "random");
+  EXPECT_EQ(c.study.sampler.name, "auto");
   EXPECT_EQ(c.study.pruner.name, "none");
   EXPECT_EQ(c.parallel, 1);
   EXPECT_FALSE(c.study.budget);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "caviar/space.h"
 #include "caviar/trial.h"
+#include "caviar/zoom.h"
 
 namespace caviar {
 
@@ -37,10 +39,15 @@ class Sampler {
   virtual std::optional<Params> suggest(const SampleContext& context) = 0;
   // Whether suggest() reads the history; false lets the storage skip loading it.
   virtual bool needs_history() const { return true; }
+  // What the sampler wants stored with the study, as study system attributes (key to
+  // value), given the same context as the suggest() call just made; Study::ask writes
+  // the values that changed once the trial has started. Default: nothing. (The zoom
+  // sampler stores its boxes under "caviar:zoom".)
+  virtual std::map<std::string, json> study_notes(const SampleContext&) { return {}; }
 };
 
 struct SamplerOptions {
-  std::string name = "random";  // random | grid | sobol
+  std::string name = "auto";  // auto | random | sobol | grid | zoom | tpe | gp | cmaes
   std::uint64_t seed = 0;
   // The sampler's own keys from the config's `sampler:` mapping (all but name and seed),
   // e.g. {"points": 5} for grid. Each sampler checks its keys; see docs/samplers.md.
@@ -59,5 +66,98 @@ std::unique_ptr<Sampler> make_sobol_sampler(std::uint64_t seed);
 // (at most `points` if there are more) and choices. Returns the lowest-index grid point no
 // trial has taken yet; nullopt when all are taken.
 std::unique_ptr<Sampler> make_grid_sampler(int points);
+
+// Coarse to fine (include/caviar/zoom.h, docs/samplers.md#zoom): trials [0, round) sample
+// the whole cube; round r (trials [r·round, (r+1)·round)) samples inside the box around the
+// best `keep` fraction of the complete trials numbered below r·round, widened by `margin`;
+// from round `rounds` on, the last box is kept. Inside a box: Sobol points (one scrambled
+// sequence per round) or, with inner_sobol = false, independent random points.
+struct ZoomSettings {
+  int round = 25;
+  double keep = kZoomDefaultKeep;
+  int rounds = 3;
+  double margin = kZoomDefaultMargin;
+  bool inner_sobol = true;
+};
+std::unique_ptr<Sampler> make_zoom_sampler(std::uint64_t seed, const ZoomSettings& settings = {});
+
+// CMA-ES with IPOP restarts (docs/samplers.md#cmaes). N. Hansen, "The CMA Evolution
+// Strategy: A Tutorial" (arXiv:1604.00772) for the algorithm; A. Auger and N. Hansen, "A
+// Restart CMA Evolution Strategy With Increasing Population Size" (CEC 2005) for IPOP.
+// The float and int parameters without a condition form the CMA-ES space (the unit cube,
+// ints rounded by from_unit; out-of-cube samples are redrawn, then clipped); choices and
+// conditional parameters are drawn on their own, favouring the best trials' values. After
+// `startup` Sobol trials, CMA-ES starts at the weighted mean of the best half of them and
+// trial numbers are laid out in generations of `popsize`; each generation's update is
+// replayed from its finished trials, so every worker derives the same state from the
+// history. A restart (random start, population doubled) follows a collapsed step size, an
+// exploding condition number or a stalled best value.
+struct CmaEsSamplerOptions {
+  int startup = 8;        // Sobol trials first (0: CMA-ES starts at a random point)
+  double sigma0 = 0.1;    // initial step size, in units of the cube's side
+  int popsize = 0;        // 0: 4 + floor(3 ln n) for n CMA-ES parameters
+  bool ipop = true;       // restarts with a doubled population; false: one run
+};
+std::unique_ptr<Sampler> make_cmaes_sampler(std::uint64_t seed,
+                                            const CmaEsSamplerOptions& options = {});
+
+// Tree-structured Parzen estimator (docs/samplers.md#tpe). J. Bergstra, R. Bardenet,
+// Y. Bengio and B. Kégl, "Algorithms for Hyper-Parameter Optimization" (NeurIPS 2011);
+// multivariate kernels as in S. Falkner, A. Klein and F. Hutter, "BOHB" (ICML 2018).
+// The finished trials are split into the best `gamma` share (good, at most `good_max`)
+// and the rest; a Parzen estimator of each, l(x) and g(x), is fitted in the unit cube, and
+// of `candidates` points drawn from l the one with the largest l(x)/g(x) is taken.
+// Parameters active in the same trials form a group with one joint model (`multivariate`)
+// or each parameter has its own. Running trials count as bad (`constant_liar`), so
+// parallel workers spread out. The first `startup` trials are scrambled Sobol points.
+// Details: src/samplers/tpe_sampler.cpp and src/samplers/parzen_estimator.h.
+struct TpeOptions {
+  bool multivariate = true;    // joint model per group of co-occurring parameters
+  int startup = 10;            // finished trials before the model is used
+  bool startup_sobol = true;   // startup points: scrambled Sobol (true) or random
+  int candidates = 24;         // draws from l(x) per suggestion
+  double gamma = 0.25;         // share of finished trials that are good: ceil(gamma * n)
+  int good_max = 25;           // at most this many good trials
+  bool constant_liar = true;   // running trials join the bad group
+  double prior_weight = 1.0;   // weight of the broad prior kernel (observations weigh <= 1)
+  bool rank_weights = true;    // good trials weigh ln(k + 1/2) - ln(rank); false: equally
+  // Kernel widths: "neighbour" (per coordinate, the distance to the neighbouring
+  // observations, as in the original TPE) or "scott" (0.2 n^(-1/(d+4)) for all, Optuna's
+  // multivariate rule).
+  std::string bandwidth = "neighbour";
+};
+std::unique_ptr<Sampler> make_tpe_sampler(std::uint64_t seed, const TpeOptions& options = {});
+
+// Gaussian-process Bayesian optimisation (docs/samplers.md#gp). Matérn-5/2 kernel with one
+// length scale per dimension (Rasmussen & Williams 2006, ch. 4–5), hyperparameters by
+// maximum a posteriori with the dimension-scaled length-scale prior of Hvarfner, Hellsten
+// & Nardi, "Vanilla Bayesian Optimization Performs Great in High Dimensions" (ICML 2024);
+// acquisition: log expected improvement, computed stably as in Ament et al., "Unexpected
+// Improvements to Expected Improvement for Bayesian Optimization" (NeurIPS 2023).
+// The model lives in the scale-transformed cube: ints rounded (cell centres), choices
+// one-hot, inactive conditional parameters at 0.5. Running, waiting and failed trials are
+// kriging-believer fantasies at the posterior mean; pruned trials count with their last
+// intermediate value. The first `startup` finished trials are scrambled Sobol points.
+// Beyond `max_trials` finished trials the model keeps the best half of that cap and a
+// farthest-point spread of the rest. Details: src/samplers/gp_sampler.cpp and
+// src/samplers/gaussian_process.h.
+struct GpOptions {
+  int startup = 10;         // finished trials (Sobol points) before the model is used
+  int candidates = 512;     // points scored by the acquisition per suggestion
+  int refine = 5;           // best candidates refined by L-BFGS and neighbour moves
+  int max_trials = 300;     // data cap for the posterior
+  int fit_trials = 100;     // at most this many of them fit the hyperparameters
+  int restarts = 2;         // hyperparameter optimiser starts
+  double local_fraction = 0.25;  // share of candidates drawn around the best trials
+  // Output warp before standardising: none, auto (log when the values are strongly
+  // right-skewed, e.g. losses spanning decades), rank (normal scores of the ranks).
+  enum class Transform { None, Auto, Rank } transform = Transform::Auto;
+};
+std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options = {});
+
+// The default: gp for spaces of up to 20 unconditional parameters and the first 1,000
+// trials, tpe otherwise (conditional or larger spaces, longer studies). See
+// docs/samplers.md#auto for the rule and the measurements behind it.
+std::unique_ptr<Sampler> make_auto_sampler(std::uint64_t seed);
 
 }  // namespace caviar

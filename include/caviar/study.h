@@ -13,7 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +97,10 @@ class Study {
 
   bool finish(const Trial& trial, TrialState state, std::optional<double> value,
               const json& attrs);
+  // Stores the sampler's study notes that changed (as seen from trial `number`).
+  void write_notes(const std::map<std::string, json>& notes, int number);
+  std::mutex notes_mutex_;
+  std::map<std::string, std::pair<int, json>> notes_written_;  // key -> (trial, value)
 };
 
 // The better of two values for a direction.

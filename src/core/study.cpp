@@ -39,16 +39,37 @@ std::optional<Trial> Study::ask(bool heartbeat) {
   request.needs_history = sampler_->needs_history();
   request.heartbeat = heartbeat;
   request.retry = options_.retry;
+  std::map<std::string, json> notes;  // the sampler's study attributes (see Sampler::study_notes)
   request.propose = [&](const std::vector<TrialRecord>& history, const Params& fixed,
                         int number) -> std::optional<TrialDraft> {
     SampleContext context{options_.space, history, number, options_.direction, fixed};
     auto params = sampler_->suggest(context);
     if (!params) return std::nullopt;
+    notes = sampler_->study_notes(context);
     return TrialDraft{std::move(*params), json::object()};
   };
   auto record = storage_->start_trial(request);
   if (!record) return std::nullopt;
+  if (!notes.empty()) write_notes(notes, record->number);
   return Trial(std::move(*record), &options_.space);
+}
+
+void Study::write_notes(const std::map<std::string, json>& notes, int number) {
+  std::lock_guard lock(notes_mutex_);
+  for (const auto& [key, value] : notes) {
+    auto last = notes_written_.find(key);
+    if (last == notes_written_.end()) {
+      auto stored = record_.system_attrs.find(key);
+      if (stored != record_.system_attrs.end() && *stored == value) {
+        notes_written_[key] = {number, value};
+        continue;
+      }
+    } else if (last->second.first > number || last->second.second == value) {
+      continue;  // unchanged, or already written from a later trial's view
+    }
+    storage_->set_study_attr(record_.id, key, value);
+    notes_written_[key] = {number, value};
+  }
 }
 
 bool Study::finish(const Trial& trial, TrialState state, std::optional<double> value,

@@ -1,0 +1,101 @@
+// Time per suggestion of the model-based samplers against the size of the history.
+//
+// The shared fixture: a history of N complete trials on a suite problem (random points,
+// the problem's values), then suggest() for trial N, timed. Every sampler goes through
+// make_sampler(SamplerOptions{name, seed, settings}), so a new sampler needs one line:
+//
+//   BENCHMARK_CAPTURE(BM_Suggest, name, "name", R"({"key": 1})", "ackley5")
+//       ->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+//
+// Run: build/bench/bench_samplers [--benchmark_filter=tpe]
+// Optuna's TPESampler on the same histories: bench/optuna_sampler_time.py.
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/suite.h"
+#include "caviar/sampler.h"
+
+using namespace caviar;
+
+namespace {
+
+// N complete trials of `problem` at random points (the random sampler, seed 12345),
+// numbered 0..N-1, built once per (problem, N).
+const std::vector<TrialRecord>& history(const suite::Problem& problem, int n) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, int>, std::vector<TrialRecord>> cache;
+  std::lock_guard lock(mutex);
+  auto& h = cache[{problem.name, n}];
+  if (static_cast<int>(h.size()) == n) return h;
+  h.clear();
+  h.reserve(static_cast<std::size_t>(n));
+  auto random = make_random_sampler(12345);
+  const Params none;
+  const std::vector<TrialRecord> empty;
+  for (int i = 0; i < n; ++i) {
+    SampleContext c{problem.space, empty, i, Direction::Minimize, none};
+    TrialRecord t;
+    t.id = i + 1;
+    t.number = i;
+    t.state = TrialState::Complete;
+    t.params = *random->suggest(c);
+    t.value = problem.f(t.params);
+    h.push_back(std::move(t));
+  }
+  return h;
+}
+
+// One suggestion for trial N after a history of N trials (N = state.range(0)).
+void BM_Suggest(benchmark::State& state, const char* sampler, const char* settings,
+                const char* problem_name) {
+  const suite::Problem problem = suite::problem(problem_name);
+  const int n = static_cast<int>(state.range(0));
+  const std::vector<TrialRecord>& h = history(problem, n);
+  auto s = make_sampler(SamplerOptions{sampler, 1, json::parse(settings)});
+  const Params fixed;
+  const SampleContext c{problem.space, h, n, Direction::Minimize, fixed};
+  for (auto _ : state) benchmark::DoNotOptimize(s->suggest(c));
+  state.SetLabel(std::string(problem_name) + ", " + std::to_string(problem.space.size()) +
+                 " params");
+}
+
+}  // namespace
+
+// TPE on a 5-parameter continuous space (ackley5).
+BENCHMARK_CAPTURE(BM_Suggest, tpe, "tpe", "{}", "ackley5")
+    ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Suggest, tpe_univariate, "tpe", R"({"multivariate": false})", "ackley5")
+    ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// CMA-ES on the same 5-parameter space. The sampler keeps its replayed state between
+// calls, so the case above measures a suggestion with a warm cache (a fingerprint scan of
+// the history, then one sample); cmaes_cold builds a new sampler per suggestion, so it
+// replays every generation of the history (the first call of a new process).
+BENCHMARK_CAPTURE(BM_Suggest, cmaes, "cmaes", "{}", "ackley5")
+    ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+void BM_SuggestCmaesCold(benchmark::State& state) {
+  const suite::Problem problem = suite::problem("ackley5");
+  const int n = static_cast<int>(state.range(0));
+  const std::vector<TrialRecord>& h = history(problem, n);
+  const Params fixed;
+  const SampleContext c{problem.space, h, n, Direction::Minimize, fixed};
+  for (auto _ : state) {
+    auto s = make_sampler(SamplerOptions{"cmaes", 1, json::object()});
+    benchmark::DoNotOptimize(s->suggest(c));
+  }
+  state.SetLabel("ackley5, 5 params, new sampler each time");
+}
+BENCHMARK(BM_SuggestCmaesCold)->Name("BM_Suggest/cmaes_cold")
+    ->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// GP (docs/samplers.md#gp) on the same 5-parameter space: at 500 trials the model keeps
+// 300 points (max_trials) and fits its hyperparameters on 100 of them (fit_trials).
+BENCHMARK_CAPTURE(BM_Suggest, gp, "gp", "{}", "ackley5")
+    ->Arg(100)->Arg(500)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();

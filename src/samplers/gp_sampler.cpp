@@ -1,0 +1,421 @@
+// Gaussian-process Bayesian optimisation: the `gp` sampler.
+//
+// Per suggestion (a pure function of seed, trial number and history):
+//  1. Fewer than `startup` finished trials with a value: a scrambled Sobol point.
+//  2. Data: complete trials (value), pruned ones with an intermediate report (their last
+//     reported value), in the scale-transformed unit cube; ints at their cell centre,
+//     choices one-hot, an inactive conditional parameter at 0.5 in each of its coordinates.
+//     Maximisation flips the sign. Beyond `max_trials` points, the better half of the cap
+//     is kept by value and the other half is a farthest-point spread of the rest.
+//  3. Output transform (see transform_outputs), then standardisation.
+//  4. Matérn-5/2 ARD GP, MAP hyperparameters (gaussian_process.h), fitted on at most
+//     `fit_trials` of the points (the best ones plus a spread).
+//  5. Running, waiting and failed trials enter as kriging-believer fantasies (observed at
+//     the posterior mean), which shrinks the variance there and so steers away from them.
+//  6. Log expected improvement (Ament et al. 2023) over the best transformed value,
+//     maximised over `candidates` random points plus perturbations of the best trials; the
+//     best few are refined by bounded L-BFGS over the continuous parameters, then by a
+//     neighbourhood search over ints (±1 step) and choices (every value).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numeric>
+
+#include <fmt/core.h>
+
+#include "caviar/error.h"
+#include "caviar/sampler.h"
+#include "core/random.h"
+#include "samplers/gaussian_process.h"
+#include "samplers/lbfgsb.h"
+
+namespace caviar {
+namespace {
+
+using detail::GaussianProcess;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+// Where each parameter lives in the GP's input vector.
+struct Column {
+  enum Kind { Continuous, Discrete, Choice } kind;
+  int offset;  // first coordinate
+  int width;   // 1, or the number of choices
+};
+
+class Encoding {
+ public:
+  explicit Encoding(const SearchSpace& space) : space_(space) {
+    for (const auto& p : space.params()) {
+      Column c{Column::Continuous, dims_, 1};
+      if (p.type == ParamType::Choice) {
+        c.kind = Column::Choice;
+        c.width = static_cast<int>(std::max<std::size_t>(p.choices.size(), 1));
+      } else if (p.type == ParamType::Int || p.step) {
+        c.kind = Column::Discrete;
+      }
+      if (p.when) conditional_ = true;
+      columns_.push_back(c);
+      dims_ += c.width;
+    }
+  }
+  int dims() const { return dims_; }
+  const std::vector<Column>& columns() const { return columns_; }
+
+  // A trial's params (internal values) as a GP input; absent parameters at 0.5.
+  VectorXd encode(const Params& params) const {
+    VectorXd z = VectorXd::Constant(dims_, 0.5);
+    const auto& ps = space_.params();
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      auto it = params.find(ps[i].name);
+      if (it == params.end()) continue;
+      const Column& c = columns_[i];
+      if (c.kind == Column::Choice) {
+        double k = std::round(it->second);
+        if (!(k >= 0 && k < c.width)) continue;
+        z.segment(c.offset, c.width).setZero();
+        z[c.offset + static_cast<int>(k)] = 1.0;
+      } else {
+        double u = ps[i].to_unit(it->second);
+        z[c.offset] = std::isfinite(u) ? u : 0.5;
+      }
+    }
+    return z;
+  }
+
+  // A trial's params as a raw point of the cube (one coordinate per parameter).
+  std::vector<double> raw(const Params& params) const {
+    const auto& ps = space_.params();
+    std::vector<double> u(ps.size(), 0.5);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      auto it = params.find(ps[i].name);
+      if (it == params.end()) continue;
+      double v = ps[i].to_unit(it->second);
+      if (std::isfinite(v)) u[i] = std::clamp(v, 0.0, 1.0);
+    }
+    return u;
+  }
+
+  Params decode(const std::vector<double>& u, const Params& fixed) const {
+    return space_.from_unit(u, fixed);
+  }
+
+ private:
+  const SearchSpace& space_;
+  std::vector<Column> columns_;
+  int dims_ = 0;
+  bool conditional_ = false;
+};
+
+// Heavy tails (a few enormous losses) make a standardised GP see everything but the worst
+// points as flat. When the values are strongly right-skewed, a log-like warp is applied.
+VectorXd transform_outputs(const VectorXd& y, GpOptions::Transform mode) {
+  const Eigen::Index n = y.size();
+  VectorXd t = y;
+  if (mode == GpOptions::Transform::Rank) {
+    // Gaussian copula: normal scores of the ranks (ties share their mean rank).
+    std::vector<Eigen::Index> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return y[a] < y[b]; });
+    for (Eigen::Index i = 0; i < n;) {
+      Eigen::Index j = i;
+      while (j + 1 < n && y[order[j + 1]] == y[order[i]]) ++j;
+      double p = (0.5 * (i + j) + 0.5) / static_cast<double>(n);
+      // Inverse normal CDF by bisection on erfc (n is small; exact enough).
+      double lo = -8, hi = 8;
+      for (int it = 0; it < 60; ++it) {
+        double mid = 0.5 * (lo + hi);
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+      }
+      for (Eigen::Index k = i; k <= j; ++k) t[order[k]] = 0.5 * (lo + hi);
+      i = j + 1;
+    }
+  } else if (mode == GpOptions::Transform::Auto && n >= 3) {
+    // Skewness test on the values: median far below the mean in units of the spread.
+    std::vector<double> s(y.data(), y.data() + n);
+    std::sort(s.begin(), s.end());
+    double lo = s.front(), med = s[n / 2], hi = s.back();
+    double range = hi - lo;
+    if (range > 0 && (hi - med) > 4.0 * (med - lo) + 1e-12 * range) {
+      // log(y − min + c), c a small fraction of the median's distance to the minimum.
+      double c = std::max((med - lo) * 0.1, range * 1e-9);
+      t = (y.array() - lo + c).log().matrix();
+    }
+  }
+  double mean = t.mean();
+  double sd = n > 1 ? std::sqrt((t.array() - mean).square().sum() / static_cast<double>(n - 1)) : 0.0;
+  if (!(sd > 1e-12)) sd = 1.0;
+  return ((t.array() - mean) / sd).matrix();
+}
+
+// Indices of at most `cap` points: the best cap/2 by y, then a farthest-point spread of
+// the rest (each next point the one farthest from those chosen so far).
+std::vector<Eigen::Index> select_subset(const MatrixXd& X, const VectorXd& y, int cap) {
+  const Eigen::Index n = X.rows();
+  std::vector<Eigen::Index> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (n <= cap) return order;
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return y[a] < y[b]; });
+  const Eigen::Index keep = cap / 2;
+  std::vector<Eigen::Index> chosen(order.begin(), order.begin() + keep);
+  std::vector<Eigen::Index> rest(order.begin() + keep, order.end());
+  VectorXd nearest = VectorXd::Constant(static_cast<Eigen::Index>(rest.size()),
+                                        std::numeric_limits<double>::infinity());
+  auto update = [&](Eigen::Index picked) {
+    for (std::size_t r = 0; r < rest.size(); ++r) {
+      double dist = (X.row(rest[r]) - X.row(picked)).squaredNorm();
+      nearest[static_cast<Eigen::Index>(r)] = std::min(nearest[static_cast<Eigen::Index>(r)], dist);
+    }
+  };
+  for (Eigen::Index i : chosen) update(i);
+  std::vector<bool> used(rest.size(), false);
+  while (static_cast<int>(chosen.size()) < cap) {
+    Eigen::Index best = -1;
+    for (std::size_t r = 0; r < rest.size(); ++r)
+      if (!used[r] && (best < 0 || nearest[static_cast<Eigen::Index>(r)] > nearest[best]))
+        best = static_cast<Eigen::Index>(r);
+    used[static_cast<std::size_t>(best)] = true;
+    chosen.push_back(rest[static_cast<std::size_t>(best)]);
+    update(rest[static_cast<std::size_t>(best)]);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+MatrixXd rows_of(const MatrixXd& X, const std::vector<Eigen::Index>& idx) {
+  MatrixXd out(static_cast<Eigen::Index>(idx.size()), X.cols());
+  for (std::size_t i = 0; i < idx.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = X.row(idx[i]);
+  return out;
+}
+VectorXd rows_of(const VectorXd& y, const std::vector<Eigen::Index>& idx) {
+  VectorXd out(static_cast<Eigen::Index>(idx.size()));
+  for (std::size_t i = 0; i < idx.size(); ++i) out[static_cast<Eigen::Index>(i)] = y[idx[i]];
+  return out;
+}
+
+// Ints (and stepped floats) with more values than this are also refined by L-BFGS on their
+// continuous relaxation; all are rounded before a point is scored.
+constexpr std::size_t kRelaxAbove = 16;
+
+class GpSampler final : public Sampler {
+ public:
+  GpSampler(std::uint64_t seed, GpOptions o)
+      : seed_(seed), o_(o), sobol_(make_sobol_sampler(seed)) {}
+  std::string name() const override { return "gp"; }
+
+  std::optional<Params> suggest(const SampleContext& c) override {
+    if (c.space.empty()) return c.space.from_unit({}, c.fixed);
+    const Encoding enc(c.space);
+    const double sign = c.direction == Direction::Maximize ? -1.0 : 1.0;
+
+    std::vector<VectorXd> xs, pending;
+    std::vector<double> ys;
+    std::vector<std::vector<double>> raws;
+    for (const auto& t : c.history) {
+      if (t.number == c.trial_number || t.params.empty()) continue;
+      std::optional<double> v;
+      if (t.state == TrialState::Complete && t.value) v = *t.value;
+      if (t.state == TrialState::Pruned && !t.intermediate.empty())
+        v = t.intermediate.rbegin()->second;
+      if (v && std::isfinite(*v)) {
+        xs.push_back(enc.encode(t.params));
+        ys.push_back(sign * *v);
+        raws.push_back(enc.raw(t.params));
+      } else if (t.state != TrialState::Pruned) {
+        pending.push_back(enc.encode(t.params));  // running, waiting, failed
+      }
+    }
+    if (static_cast<int>(ys.size()) < std::max(1, o_.startup)) return sobol_->suggest(c);
+
+    const Eigen::Index d = enc.dims();
+    MatrixXd X_all(static_cast<Eigen::Index>(xs.size()), d);
+    VectorXd y_all(static_cast<Eigen::Index>(ys.size()));
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      X_all.row(static_cast<Eigen::Index>(i)) = xs[i].transpose();
+      y_all[static_cast<Eigen::Index>(i)] = ys[i];
+    }
+    // Data cap.
+    std::vector<Eigen::Index> kept = select_subset(X_all, y_all, o_.max_trials);
+    MatrixXd X = rows_of(X_all, kept);
+    VectorXd y = transform_outputs(rows_of(y_all, kept), o_.transform);
+
+    detail::Rng fit_rng(detail::mix64(seed_, 0x6770666974ULL), static_cast<std::uint64_t>(c.trial_number));
+    detail::Rng rng(detail::mix64(seed_, 0x677061637175ULL), static_cast<std::uint64_t>(c.trial_number));
+    detail::GpFitOptions fit_options;
+    fit_options.restarts = o_.restarts;
+    std::vector<Eigen::Index> fit_idx = select_subset(X, y, o_.fit_trials);
+    detail::GpHyperparameters h =
+        detail::fit_gp_hyperparameters(rows_of(X, fit_idx), rows_of(y, fit_idx), fit_options, fit_rng);
+    GaussianProcess model(X, y, h);
+
+    // Kriging believer: pending points observed at the posterior mean.
+    if (!pending.empty()) {
+      const std::size_t max_pending = 200;
+      std::size_t first = pending.size() > max_pending ? pending.size() - max_pending : 0;
+      MatrixXd P(static_cast<Eigen::Index>(pending.size() - first), d);
+      for (std::size_t i = first; i < pending.size(); ++i)
+        P.row(static_cast<Eigen::Index>(i - first)) = pending[i].transpose();
+      VectorXd pm, pv;
+      model.predict(P, pm, pv);
+      MatrixXd X2(X.rows() + P.rows(), d);
+      X2 << X, P;
+      VectorXd y2(y.size() + pm.size());
+      y2 << y, pm;
+      model = GaussianProcess(std::move(X2), std::move(y2), h);
+    }
+    const double best = y.minCoeff();
+
+    // The acquisition: log EI at GP inputs.
+    auto log_ei = [&](const MatrixXd& Z) {
+      VectorXd mean, var;
+      model.predict(Z, mean, var);
+      VectorXd out(Z.rows());
+      for (Eigen::Index i = 0; i < Z.rows(); ++i) {
+        double sd = std::sqrt(std::max(var[i], 1e-30));
+        out[i] = detail::log_h((best - mean[i]) / sd) + std::log(sd);
+      }
+      return out;
+    };
+
+    // Candidates: raw cube points (one coordinate per parameter).
+    const std::size_t P = c.space.size();
+    const int n_cand = std::max(1, o_.candidates);
+    std::vector<std::vector<double>> cand;
+    cand.reserve(static_cast<std::size_t>(n_cand));
+    std::vector<std::size_t> by_value(ys.size());
+    std::iota(by_value.begin(), by_value.end(), 0);
+    std::stable_sort(by_value.begin(), by_value.end(), [&](auto a, auto b) { return ys[a] < ys[b]; });
+    const std::size_t top = std::min<std::size_t>(5, by_value.size());
+    const int n_local = static_cast<int>(o_.local_fraction * n_cand);
+    for (int i = 0; i < n_cand; ++i) {
+      std::vector<double> u(P);
+      if (i < n_local) {
+        const auto& base = raws[by_value[static_cast<std::size_t>(i) % top]];
+        double sigma = (i / static_cast<int>(top)) % 2 == 0 ? 0.02 : 0.1;
+        for (std::size_t k = 0; k < P; ++k)
+          u[k] = std::clamp(base[k] + sigma * rng.normal(), 0.0, 1.0);
+      } else {
+        for (auto& x : u) x = rng.uniform();
+      }
+      cand.push_back(std::move(u));
+    }
+    MatrixXd Z(n_cand, d);
+    for (int i = 0; i < n_cand; ++i) Z.row(i) = enc.encode(enc.decode(cand[static_cast<std::size_t>(i)], c.fixed)).transpose();
+    VectorXd scores = log_ei(Z);
+
+    // Refine the best few.
+    std::vector<int> order(static_cast<std::size_t>(n_cand));
+    std::iota(order.begin(), order.end(), 0);
+    const int n_refine = std::min(std::max(o_.refine, 1), n_cand);
+    std::partial_sort(order.begin(), order.begin() + n_refine, order.end(),
+                      [&](int a, int b) { return scores[a] > scores[b]; });
+    std::vector<double> best_u = cand[static_cast<std::size_t>(order[0])];
+    double best_score = scores[order[0]];
+    for (int r = 0; r < n_refine; ++r) {
+      std::vector<double> u = cand[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])];
+      double s = refine(enc, c, model, best, u);
+      if (s > best_score) best_score = s, best_u = u;
+    }
+    return enc.decode(best_u, c.fixed);
+  }
+
+ private:
+  // Improves u in place: L-BFGS over the continuous active free parameters, then a
+  // neighbourhood search over discrete ones, twice. Returns the final log EI.
+  double refine(const Encoding& enc, const SampleContext& c, const GaussianProcess& model,
+                double best, std::vector<double>& u) const {
+    const auto& ps = c.space.params();
+    auto score_of = [&](const std::vector<double>& point) {
+      VectorXd z = enc.encode(enc.decode(point, c.fixed));
+      double mean, var;
+      model.predict(z, mean, var);
+      double sd = std::sqrt(std::max(var, 1e-30));
+      return detail::log_h((best - mean) / sd) + std::log(sd);
+    };
+    double score = score_of(u);
+    for (int round = 0; round < 2; ++round) {
+      // Continuous parameters that are active and not fixed, and ints (steps) with many
+      // values, relaxed to continuous here and rounded when the result is scored.
+      Params now = enc.decode(u, c.fixed);
+      std::vector<std::size_t> free;
+      for (std::size_t i = 0; i < ps.size(); ++i) {
+        const Column& col = enc.columns()[i];
+        bool relaxable = col.kind == Column::Continuous ||
+                         (col.kind == Column::Discrete && ps[i].cardinality() > kRelaxAbove);
+        if (relaxable && now.count(ps[i].name) && !c.fixed.count(ps[i].name)) free.push_back(i);
+      }
+      if (!free.empty()) {
+        VectorXd z0 = enc.encode(now);
+        const auto m = static_cast<Eigen::Index>(free.size());
+        VectorXd x(m);
+        for (Eigen::Index k = 0; k < m; ++k) x[k] = u[free[k]];
+        detail::Objective f = [&](const VectorXd& v, VectorXd& g) {
+          VectorXd z = z0;
+          for (Eigen::Index k = 0; k < m; ++k) z[enc.columns()[free[k]].offset] = v[k];
+          double mean, var;
+          VectorXd dm, dv;
+          model.predict(z, mean, var, &dm, &dv);
+          double sd = std::sqrt(std::max(var, 1e-30));
+          double zz = (best - mean) / sd;
+          double value = detail::log_h(zz) + std::log(sd);
+          // d/dz of log EI: log_h'(zz) dzz + dsd/sd, dsd = dv / (2 sd).
+          double lh = detail::log_h_derivative(zz);
+          g.resize(m);
+          for (Eigen::Index k = 0; k < m; ++k) {
+            auto j = enc.columns()[free[k]].offset;
+            double dsd = dv[j] / (2 * sd);
+            g[k] = -(lh * (-dm[j] / sd - zz * dsd / sd) + dsd / sd);
+          }
+          return -value;
+        };
+        detail::LbfgsbOptions lo;
+        lo.max_iterations = 40;
+        lo.gradient_tol = 1e-6;
+        detail::minimize_lbfgsb(f, x, VectorXd::Zero(m), VectorXd::Ones(m), lo);
+        std::vector<double> trial = u;
+        for (Eigen::Index k = 0; k < m; ++k) trial[free[k]] = x[k];
+        double s = score_of(trial);
+        if (s > score) score = s, u = trial;
+      }
+      // Discrete neighbourhood: ints ±1 step, every choice.  (The relaxed ints above were
+      // rounded by score_of; their neighbours are tried here as well.)
+      bool moved = false;
+      for (std::size_t i = 0; i < ps.size(); ++i) {
+        const Column& col = enc.columns()[i];
+        if (col.kind == Column::Continuous || c.fixed.count(ps[i].name)) continue;
+        const Parameter& p = ps[i];
+        std::vector<double> options;
+        double v = p.from_unit(u[i]);
+        if (col.kind == Column::Choice) {
+          for (int k = 0; k < col.width; ++k)
+            if (k != static_cast<int>(v)) options.push_back((k + 0.5) / col.width);
+        } else {
+          double step = p.step.value_or(1.0);
+          if (v - step >= p.low - 1e-12) options.push_back(p.to_unit(v - step));
+          if (v + step <= p.high + 1e-12) options.push_back(p.to_unit(v + step));
+        }
+        for (double o : options) {
+          std::vector<double> trial = u;
+          trial[i] = o;
+          double s = score_of(trial);
+          if (s > score + 1e-12) score = s, u = trial, moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    return score;
+  }
+
+  std::uint64_t seed_;
+  GpOptions o_;
+  std::unique_ptr<Sampler> sobol_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options) {
+  return std::make_unique<GpSampler>(seed, options);
+}
+
+}  // namespace caviar

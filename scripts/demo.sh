@@ -13,6 +13,9 @@ echo
 echo "== caviar best $config"
 "$caviar" best "$config"
 echo
+echo "== caviar importance $config   (which hyperparameters mattered: docs/importance.md)"
+"$caviar" importance "$config" --pairs 3 || true   # needs 2 complete trials
+echo
 cat <<TXT
 Where to look next:
   $caviar trials $config                 every trial, its parameters and how it ended

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages caviar needs to build, test and run its demo.
+# Installs the Debian packages caviar needs to build, test and run its demo, and the npm
+# packages pinned in web/package-lock.json (plotly.js, built into `caviar report`;
+# playwright-core, which drives chromium in the report's test).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config
   libeigen3-dev libopenblas-dev
@@ -13,15 +16,24 @@ packages=(
   dataset-fashion-mnist
   python3-optuna
   tzdata
+  chromium
 )
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "setup: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# web/node_modules as the lock file pins it; installed again when the lock file changes.
+if [ ! -f web/node_modules/.package-lock.json ] ||
+   [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in web/"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -406,7 +406,6 @@ TEST(TpeSampler, ConstantLiarMovesTheNextSuggestion) {
     near_lied += distance(suggest(*s, space, with_running, n)) < 0.05;
   }
   EXPECT_LT(near_lied, 0.5 * near_alone) << near_lied << " vs " << near_alone;
-  std::printf("DEBUG liar %g vs %g\n", near_lied, near_alone);
 }
 
 TEST(TpeSampler, ConditionalParametersOnlyWhenActive) {

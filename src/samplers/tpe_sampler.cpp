@@ -16,18 +16,22 @@
 //     reported; then running trials (Optuna's order). So a pruned trial is "good" only
 //     while there are too few complete ones. Maximisation flips the sign of the values.
 //  2. Until `startup` trials have finished (complete or pruned), the trial takes point
-//     `trial_number` of the seed's scrambled Sobol sequence.
+//     `trial_number` of the seed's scrambled Sobol sequence (or the random sampler's).
 //  3. Groups: parameters that are active in exactly the same trials form a group
 //     (conditional parameters fall into the groups of their conditions' branches). With
 //     `multivariate`, each group gets one joint model; otherwise every parameter is its
 //     own group. A group's model sees only the trials where the group is active, and its
 //     split is made among them: good = the best ceil(gamma * n) of its n finished trials
-//     (at most 25), bad = the others plus the running ones. A group no finished trial has
-//     yet is drawn uniformly.
-//  4. Weights: within each of good and bad, the newest 25 trials weigh 1 and older ones
-//     ramp linearly down towards 1/n (Optuna's default_weights); the prior weighs
-//     prior_weight.
-//  5. `candidates` points are drawn from l (discrete coordinates snapped to their value's
+//     (at most good_max), bad = the others plus the running ones. A group no finished
+//     trial has yet is drawn uniformly.
+//  4. Weights: good trials by rank, CMA-ES's recombination weights ln(k + 1/2) - ln(r)
+//     for rank r of k (with rank_weights; measured on the suite, they make l lean
+//     towards the best trials and gain over equal weights); bad trials by age: the
+//     newest 25 weigh 1 and older ones ramp linearly down towards 1/n (Optuna's
+//     default_weights); the prior weighs prior_weight.
+//  5. Kernel widths: see parzen_estimator.h (the neighbour rule per coordinate by
+//     default, also inside the joint model).
+//  6. `candidates` points are drawn from l (discrete coordinates snapped to their value's
 //     cell) and the one with the largest log l - log g is kept.
 #include <algorithm>
 #include <cmath>

@@ -331,7 +331,9 @@ int main(int argc, char** argv) {
         std::string best_name;
         double best_value = INFINITY;
         for (const auto& c : columns) {
-          if (c.rfind("optuna:", 0) != 0) continue;
+          // Optuna's unscrambled QMC starts at the box centre, the optimum of ackley5 and
+          // rastrigin4 (baselines.md leaves it out), so it is not a fair "best".
+          if (c.rfind("optuna:", 0) != 0 || c == "optuna:qmc_noscr") continue;
           double x = stat(c, p.name, k, true);
           if (x < best_value) best_value = x, best_name = c.substr(7);
         }

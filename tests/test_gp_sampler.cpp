@@ -410,6 +410,31 @@ TEST(GpSampler, HistoryOfIdenticalPointsDoesNotCrash) {
   EXPECT_TRUE(std::isfinite(q->at("lr")) && std::isfinite(q->at("wd")));
 }
 
+TEST(GpSampler, LongHistoriesAreCappedAndStillImprove) {
+  // 320 random trials on hartmann6 exceed max_trials (300): the model keeps the best 150
+  // and a spread of the rest, and the next suggestions still beat the history's best.
+  const suite::Problem p = suite::problem("hartmann6");
+  auto random = make_random_sampler(11);
+  std::vector<TrialRecord> history;
+  const Params fixed;
+  double best = INFINITY;
+  for (int n = 0; n < 320; ++n) {
+    SampleContext c{p.space, history, n, Direction::Minimize, fixed};
+    Params params = *random->suggest(c);
+    best = std::min(best, p.f(params));
+    history.push_back(complete(n, params, p.f(params)));
+  }
+  auto s = gp(0);
+  double found = INFINITY;
+  for (int n = 320; n < 330; ++n) {
+    SampleContext c{p.space, history, n, Direction::Minimize, fixed};
+    Params params = *s->suggest(c);
+    found = std::min(found, p.f(params));
+    history.push_back(complete(n, params, p.f(params)));
+  }
+  EXPECT_LT(found, best);
+}
+
 TEST(GpSampler, SettingsAreChecked) {
   EXPECT_EQ(gp(0, {{"startup", 3}, {"candidates", 64}, {"max_trials", 100}, {"transform", "none"}})->name(),
             "gp");

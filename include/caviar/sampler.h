@@ -104,9 +104,10 @@ std::unique_ptr<Sampler> make_cmaes_sampler(std::uint64_t seed,
 // Tree-structured Parzen estimator (docs/samplers.md#tpe). J. Bergstra, R. Bardenet,
 // Y. Bengio and B. Kégl, "Algorithms for Hyper-Parameter Optimization" (NeurIPS 2011);
 // multivariate kernels as in S. Falkner, A. Klein and F. Hutter, "BOHB" (ICML 2018).
-// The finished trials are split into the best `gamma` share (good, at most `good_max`)
-// and the rest; a Parzen estimator of each, l(x) and g(x), is fitted in the unit cube, and
-// of `candidates` points drawn from l the one with the largest l(x)/g(x) is taken.
+// The finished trials are split into the best `gamma` share (good, at most `good_max`,
+// weighted by rank) and the rest; a Parzen estimator of each, l(x) and g(x), is fitted in
+// the unit cube, and of `candidates` points drawn from l the one with the largest
+// l(x)/g(x) is taken.
 // Parameters active in the same trials form a group with one joint model (`multivariate`)
 // or each parameter has its own. Running trials count as bad (`constant_liar`), so
 // parallel workers spread out. The first `startup` trials are scrambled Sobol points.
@@ -119,7 +120,7 @@ struct TpeOptions {
   double gamma = 0.25;         // share of finished trials that are good: ceil(gamma * n)
   int good_max = 25;           // at most this many good trials
   bool constant_liar = true;   // running trials join the bad group
-  double prior_weight = 1.0;   // weight of the broad prior kernel (observations weigh <= 1)
+  double prior_weight = 1.0;   // weight of the broad prior kernel, next to the trials'
   bool rank_weights = true;    // good trials weigh ln(k + 1/2) - ln(rank); false: equally
   // Kernel widths: "neighbour" (per coordinate, the distance to the neighbouring
   // observations, as in the original TPE) or "scott" (0.2 n^(-1/(d+4)) for all, Optuna's
@@ -147,7 +148,7 @@ struct GpOptions {
   int refine = 5;           // best candidates refined by L-BFGS and neighbour moves
   int max_trials = 300;     // data cap for the posterior
   int fit_trials = 100;     // at most this many of them fit the hyperparameters
-  int restarts = 2;         // hyperparameter optimiser starts
+  int restarts = 2;         // hyperparameter fit starts while the model has <= 50 points
   double local_fraction = 0.25;  // share of candidates drawn around the best trials
   // Output warp before standardising: none, auto (log when the values are strongly
   // right-skewed, e.g. losses spanning decades), rank (normal scores of the ranks).

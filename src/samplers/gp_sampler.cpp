@@ -10,21 +10,20 @@
 //  3. Output transform (see transform_outputs), then standardisation.
 //  4. Matérn-5/2 ARD GP, MAP hyperparameters (gaussian_process.h), fitted on at most
 //     `fit_trials` of the points (the best ones plus a spread).
-//  5. Running, waiting and failed trials enter as kriging-believer fantasies (observed at
-//     the posterior mean), which shrinks the variance there and so steers away from them.
+//  5. Running, waiting and failed trials (the last 200 in history order) enter as
+//     kriging-believer fantasies, observed at the posterior mean: the mean is unchanged and
+//     the variance shrinks there, so the next suggestions go elsewhere.
 //  6. Log expected improvement (Ament et al. 2023) over the best transformed value,
-//     maximised over `candidates` random points plus perturbations of the best trials; the
-//     best few are refined by bounded L-BFGS over the continuous parameters, then by a
-//     neighbourhood search over ints (±1 step) and choices (every value).
+//     maximised over `candidates` points (three quarters uniform, a quarter Gaussian
+//     perturbations of the five best trials), every candidate scored at its rounded point;
+//     the best `refine` are polished by bounded L-BFGS over the continuous parameters (and
+//     the relaxation of ints with more than 16 values), then by a neighbourhood search over
+//     ints (±1 step) and choices (every value), twice.
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numeric>
 
-#include <fmt/core.h>
-
-#include "caviar/error.h"
 #include "caviar/sampler.h"
 #include "core/random.h"
 #include "samplers/gaussian_process.h"
@@ -55,7 +54,6 @@ class Encoding {
       } else if (p.type == ParamType::Int || p.step) {
         c.kind = Column::Discrete;
       }
-      if (p.when) conditional_ = true;
       columns_.push_back(c);
       dims_ += c.width;
     }
@@ -105,11 +103,12 @@ class Encoding {
   const SearchSpace& space_;
   std::vector<Column> columns_;
   int dims_ = 0;
-  bool conditional_ = false;
 };
 
 // Heavy tails (a few enormous losses) make a standardised GP see everything but the worst
-// points as flat. When the values are strongly right-skewed, a log-like warp is applied.
+// points as flat. Auto: when the values are strongly right-skewed, max − median > 4 (median
+// − min), they become log(y − min + c) with c = max(0.1 (median − min), 0.001 (max − min)),
+// which keeps their order and spreads out the good end. Rank: normal scores of the ranks.
 VectorXd transform_outputs(const VectorXd& y, GpOptions::Transform mode) {
   const Eigen::Index n = y.size();
   VectorXd t = y;
@@ -139,7 +138,7 @@ VectorXd transform_outputs(const VectorXd& y, GpOptions::Transform mode) {
     double range = hi - lo;
     if (range > 0 && (hi - med) > 4.0 * (med - lo) + 1e-12 * range) {
       // log(y − min + c), c a small fraction of the median's distance to the minimum.
-      double c = std::max((med - lo) * 0.1, range * 1e-9);
+      double c = std::max((med - lo) * 0.1, range * 1e-3);
       t = (y.array() - lo + c).log().matrix();
     }
   }
@@ -240,8 +239,10 @@ class GpSampler final : public Sampler {
     MatrixXd X = rows_of(X_all, kept);
     VectorXd y = transform_outputs(rows_of(y_all, kept), o_.transform);
 
-    detail::Rng fit_rng(detail::mix64(seed_, 0x6770666974ULL), static_cast<std::uint64_t>(c.trial_number));
-    detail::Rng rng(detail::mix64(seed_, 0x677061637175ULL), static_cast<std::uint64_t>(c.trial_number));
+    // Two streams of (seed, trial number): the fit's extra starts and the candidates.
+    const auto number = static_cast<std::uint64_t>(c.trial_number);
+    detail::Rng fit_rng(detail::mix64(seed_, 0x6770666974ULL), number);
+    detail::Rng rng(detail::mix64(seed_, 0x677061637175ULL), number);
     detail::GpFitOptions fit_options;
     fit_options.restarts = o_.restarts;
     std::vector<Eigen::Index> fit_idx = select_subset(X, y, o_.fit_trials);
@@ -301,7 +302,8 @@ class GpSampler final : public Sampler {
       cand.push_back(std::move(u));
     }
     MatrixXd Z(n_cand, d);
-    for (int i = 0; i < n_cand; ++i) Z.row(i) = enc.encode(enc.decode(cand[static_cast<std::size_t>(i)], c.fixed)).transpose();
+    for (int i = 0; i < n_cand; ++i)
+      Z.row(i) = enc.encode(enc.decode(cand[static_cast<std::size_t>(i)], c.fixed)).transpose();
     VectorXd scores = log_ei(Z);
 
     // Refine the best few.

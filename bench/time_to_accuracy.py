@@ -54,7 +54,9 @@ def strategy_yaml(name, epochs):
         return ("pruner: {name: hyperband, min_resource: 1, max_resource: %d, "
                 "reduction_factor: 3}\n" % epochs)
     if name == "pbt":
-        return "scheduler: {name: pbt, population: 8, interval: 1}\n"
+        # A checkpoint fits one network shape and optimizer, so explore leaves those alone.
+        return ("scheduler: {name: pbt, population: 8, interval: 1, max_steps: %d, "
+                "explore: [lr, momentum, decay, batch_size]}\n" % epochs)
     raise SystemExit("unknown strategy " + name)
 
 

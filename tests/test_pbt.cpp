@@ -576,7 +576,7 @@ TEST(PbtCommand, CaviarTrainHonoursTheCheckpointVariables) {
   write_file(tmp / "cfg.yaml", std::string("study: train\nstorage: sqlite:///study.db\nmetric: val_loss\n"
                                            "objective: {command: [") + CAVIAR_BINARY +
                                    ", train, --dataset, spirals, --spiral-points, '100', --units, '16', "
-                                   "--lr, '{lr}']}\n"
+                                   "--lr, '{lr}', --epochs, '3']}\n"  // the whole run's length
                                    "parameters:\n  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n"
                                    "scheduler: {name: pbt, population: 2, interval: 1, max_steps: 3}\n");
   CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
@@ -586,7 +586,7 @@ TEST(PbtCommand, CaviarTrainHonoursTheCheckpointVariables) {
   for (const auto& t : trials) {
     ASSERT_EQ(t["state"], "complete") << t.dump();
     const json& l = t["system_attrs"]["caviar:pbt"];
-    ASSERT_EQ(t["intermediate"].size(), 1u);  // exactly its one epoch: --epochs came from CAVIAR_STOP_AT
+    ASSERT_EQ(t["intermediate"].size(), 1u);  // exactly its one epoch: CAVIAR_STOP_AT beat --epochs
     EXPECT_TRUE(t["intermediate"].contains(std::to_string(l["stop"].get<int>())));
     const fs::path dir = t["system_attrs"]["caviar:checkpoint_dir"].get<std::string>();
     EXPECT_TRUE(fs::exists(dir / "mlp.ckpt")) << dir;

@@ -20,9 +20,10 @@ Prints one line per epoch on stdout, then the test-set result:
   test_loss=0.3880 test_acc=0.8574
 Fashion-MNIST: 50,000 training, 10,000 validation (the training file's last), 10,000 test
 images. CSV: 70/15/15 split, fixed. Exit status: 0 done, 2 bad flags or data, 3 diverged.
-As a trial of a scheduler (PBT), it honours the protocol's variables when the flags are
-not given: CAVIAR_CHECKPOINT_DIR (--checkpoint-dir), CAVIAR_RESTORE_FROM (--restore-from)
-and CAVIAR_STOP_AT (--epochs); after a restore it prints epochs e+1 .. --epochs.
+As a trial of a scheduler (PBT), it honours the protocol's variables:
+CAVIAR_CHECKPOINT_DIR and CAVIAR_RESTORE_FROM when --checkpoint-dir and --restore-from are
+not given, and CAVIAR_STOP_AT always (it replaces --epochs: the segment's last epoch);
+after a restore from epoch e it prints epochs e+1 .. the last.
 Example: caviar train --optimizer momentum --lr 0.05 --layers 3 --units 256 --epochs 5)";
 
 }  // namespace
@@ -41,12 +42,15 @@ static caviar::cli::CommandRegistrar reg(50, [](CLI::App& app) {
     caviar::nn::TrainConfig config;
     for (const auto& [flag, value] : *values)
       if (cmd->count("--" + flag) > 0) caviar::nn::set_option(config, flag, value);
-    // The trial protocol's checkpoint variables (docs/protocol.md); flags win.
+    // The trial protocol's checkpoint variables (docs/protocol.md). The folders' flags win;
+    // CAVIAR_STOP_AT always does, since it is where the scheduler ends this segment, while
+    // --epochs in a command line is the whole run's length.
     for (const auto& [flag, variable] : {std::pair{"checkpoint-dir", "CAVIAR_CHECKPOINT_DIR"},
                                          std::pair{"restore-from", "CAVIAR_RESTORE_FROM"},
                                          std::pair{"epochs", "CAVIAR_STOP_AT"}}) {
       const char* value = std::getenv(variable);
-      if (value && *value && cmd->count(std::string("--") + flag) == 0)
+      bool flag_given = cmd->count(std::string("--") + flag) > 0;
+      if (value && *value && (!flag_given || std::string(flag) == "epochs"))
         caviar::nn::set_option(config, flag, value);
     }
     caviar::nn::validate(config);

@@ -20,6 +20,8 @@ cat <<TXT
 Where to look next:
   $caviar trials $config                 every trial, its parameters and how it ended
   $caviar trials $config --format csv    the same for a spreadsheet or pandas
+  $caviar report $config --out report.html    every plot of the study in one offline page
+  $caviar zoom $config --out narrowed.yaml    the region that worked, as the next round's config
   $caviar train --lr 0.003 --epochs 10   train the MLP once with your own hyperparameters
   examples/quickstart/study.yaml         tune your own training command (any language)
   docs/config.md, docs/protocol.md       the config file and the trial protocol

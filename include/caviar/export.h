@@ -20,6 +20,10 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials);
 // An aligned text table for a terminal (params abbreviated), with a header row.
 std::string trials_to_table(const std::vector<TrialRecord>& trials);
 
+// Rows of cells as a plain-text table: columns padded to their widest cell, two spaces
+// apart, no trailing spaces. The first row is the header.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows);
+
 // A trial's params as "name=value" pairs joined by ", " (floats to 4 significant digits).
 std::string params_text(const TrialRecord& trial);
 

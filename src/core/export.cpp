@@ -96,9 +96,15 @@ std::string trials_to_table(const std::vector<TrialRecord>& trials) {
                     t.started ? fmt::format("{:.1f}", t.duration_seconds()) : "-", params_text(t),
                     reason});
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
+  return aligned_table(rows);
+}
+
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()), 0);
     for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
   std::string out;
   for (const auto& r : rows) {
     std::string line;

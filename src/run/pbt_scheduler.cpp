@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
+#include "caviar/export.h"
 #include "caviar/study.h"
 #include "core/format.h"
 #include "core/random.h"
@@ -452,17 +453,7 @@ std::string pbt_lineage_table(const std::vector<TrialRecord>& trials) {
                       t["value"].is_null() ? "-" : fmt::format("{:.6g}", t["value"].get<double>()), origin});
     }
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i)
-      line += (i ? "  " : "") + r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size(), ' ') : "");
-    out += line + "\n";
-  }
-  return out;
+  return aligned_table(rows);
 }
 
 // ---- Around a segment trial (the Tuner) ----

@@ -12,8 +12,11 @@
 #include "core/random.h"
 #include "samplers/cma_es.h"
 #include "samplers/cmaes_sampler.h"
+#include "support/history.h"
 
 using namespace caviar;
+using caviar::testing::complete;
+using caviar::testing::median;
 using caviar::detail::CmaEs;
 using caviar::detail::CmaEsConstants;
 using caviar::detail::CmaEsGeneration;
@@ -54,15 +57,6 @@ double ellipsoid(const Eigen::VectorXd& x) {
   return f;
 }
 
-TrialRecord complete(int number, Params params, double value) {
-  TrialRecord t;
-  t.number = number;
-  t.state = TrialState::Complete;
-  t.params = std::move(params);
-  t.value = value;
-  return t;
-}
-
 // Runs a sampler sequentially for `trials` trials on f; returns the trials.
 std::vector<TrialRecord> run(Sampler& sampler, const SearchSpace& space,
                              const std::function<double(const Params&)>& f, int trials,
@@ -82,12 +76,6 @@ double best_of(const std::vector<TrialRecord>& history, int first_n) {
   for (int i = 0; i < first_n && i < static_cast<int>(history.size()); ++i)
     best = std::min(best, *history[static_cast<std::size_t>(i)].value);
   return best;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 SearchSpace box2() {

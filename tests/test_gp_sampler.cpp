@@ -15,8 +15,11 @@
 #include "caviar/sampler.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
+#include "support/history.h"
 
 using namespace caviar;
+using caviar::testing::complete;
+using caviar::testing::median;
 using detail::GaussianProcess;
 using detail::GpHyperparameters;
 
@@ -28,15 +31,6 @@ GpHyperparameters hyper(std::vector<double> length_scales, double signal, double
   h.signal_variance = signal;
   h.noise_variance = noise;
   return h;
-}
-
-TrialRecord complete(int number, Params params, double value) {
-  TrialRecord t;
-  t.number = number;
-  t.state = TrialState::Complete;
-  t.params = std::move(params);
-  t.value = value;
-  return t;
 }
 
 // Runs `trials` sequential trials of a suite problem; returns the final regret.
@@ -52,11 +46,6 @@ double run(Sampler& sampler, const suite::Problem& p, int trials) {
     history.push_back(complete(n, std::move(params), v));
   }
   return best - p.fstar;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return 0.5 * (v[(v.size() - 1) / 2] + v[v.size() / 2]);
 }
 
 std::unique_ptr<Sampler> gp(std::uint64_t seed, json settings = json::object()) {

@@ -13,8 +13,11 @@
 #include "caviar/sampler.h"
 #include "samplers/parzen_estimator.h"
 #include "samplers/tpe_sampler.h"
+#include "support/history.h"
 
 using namespace caviar;
+using caviar::testing::complete;
+using caviar::testing::median;
 using detail::ParzenDim;
 using detail::ParzenEstimator;
 
@@ -27,15 +30,6 @@ double truncated_pdf(double x, double mu, double s) {
   double z = (x - mu) / s;
   return std::exp(-0.5 * z * z) / (s * std::sqrt(2 * std::numbers::pi)) /
          (Phi((1 - mu) / s) - Phi(-mu / s));
-}
-
-TrialRecord complete(int number, Params params, double value) {
-  TrialRecord t;
-  t.number = number;
-  t.state = TrialState::Complete;
-  t.params = std::move(params);
-  t.value = value;
-  return t;
 }
 
 TrialRecord with_state(int number, TrialState state, std::map<std::int64_t, double> reports = {}) {
@@ -65,11 +59,6 @@ double regret(Sampler& s, const suite::Problem& p, int trials) {
     history.push_back(complete(i, std::move(x), y));
   }
   return best - p.fstar;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 SearchSpace two_floats() {

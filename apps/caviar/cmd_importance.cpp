@@ -10,7 +10,7 @@
 
 #include "caviar/error.h"
 #include "caviar/importance.h"
-#include "caviar/zoom.h"
+#include "caviar/study.h"
 #include "command.h"
 #include "common.h"
 

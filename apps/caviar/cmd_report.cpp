@@ -8,7 +8,7 @@
 
 #include "caviar/error.h"
 #include "caviar/report.h"
-#include "caviar/zoom.h"
+#include "caviar/study.h"
 #include "command.h"
 #include "common.h"
 

@@ -103,6 +103,11 @@ class Study {
   std::map<std::string, std::pair<int, json>> notes_written_;  // key -> (trial, value)
 };
 
+// The search space stored with a study: its "caviar:space" system attribute, or, for a
+// study that Optuna wrote, the distributions of its trials. Throws UsageError if neither
+// is there.
+SearchSpace stored_space(const json& study_system_attrs, const std::vector<TrialRecord>& trials);
+
 // The better of two values for a direction.
 bool better(Direction direction, double a, double b);
 

@@ -84,9 +84,4 @@ ZoomBox zoom_box(const SearchSpace& space, const std::vector<const TrialRecord*>
 // are left out.
 SearchSpace narrow(const SearchSpace& space, const ZoomBox& box);
 
-// The search space stored with a study: its "caviar:space" system attribute, or, for a
-// study that Optuna wrote, the distributions of its trials. Throws UsageError if neither
-// is there.
-SearchSpace stored_space(const json& study_system_attrs, const std::vector<TrialRecord>& trials);
-
 }  // namespace caviar

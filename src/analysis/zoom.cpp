@@ -307,22 +307,4 @@ SearchSpace narrow(const SearchSpace& space, const ZoomBox& box) {
   return SearchSpace(std::move(params));
 }
 
-// ---- stored_space -----------------------------------------------------------------------
-
-SearchSpace stored_space(const json& attrs, const std::vector<TrialRecord>& trials) {
-  auto it = attrs.find("caviar:space");
-  if (it != attrs.end() && it->is_array() && !it->empty())
-    return SearchSpace::from_config_json(*it, "caviar:space");
-  // A study written by Optuna: the distributions of its trials, in order of appearance.
-  SearchSpace space;
-  for (const auto& t : trials)
-    for (const auto& [name, value] : t.params)
-      if (const json* d = t.distribution(name); d && !space.find(name))
-        space.add(Parameter::from_optuna(name, *d));
-  if (space.empty())
-    throw UsageError("study", "it stores no search space (no caviar:space attribute and no "
-                              "trial with parameters)");
-  return space;
-}
-
 }  // namespace caviar

@@ -325,6 +325,37 @@ TEST(PbtScheduler, FailedSegmentsRunAgainOrStopTheirMember) {
   EXPECT_FALSE(no_retry.next(done.trials));
 }
 
+TEST(PbtScheduler, SupersededCheckpointsAreOnlyOnesNoSegmentCanRestore) {
+  PbtScheduler scheduler(two_members(), lr_space(), Direction::Minimize, SamplerOptions{}, 0);
+  using Dirs = std::vector<std::string>;
+  History h;
+  h.add(0, 0, 0, 1, TrialState::Complete, 9.0, 0.9);  // #0
+  h.add(1, 0, 0, 1, TrialState::Running, std::nullopt, 0.5);
+  EXPECT_EQ(scheduler.superseded_checkpoints(h.trials), Dirs{}) << "member 1 has not reached step 1";
+  h.trials[1].state = TrialState::Complete, h.trials[1].value = 9.5;  // #1
+  h.add(0, 1, 1, 2, TrialState::Complete, 8.0, 0.9, 0);                // #2
+  EXPECT_EQ(scheduler.superseded_checkpoints(h.trials), Dirs{})
+      << "member 1 stands at step 1: its next decision may copy #0 or continue #1";
+  TrialRecord& stale = h.add(1, 1, 1, 2, TrialState::Failed, std::nullopt, 0.72, 0, 0);  // #3
+  stale.system_attrs["caviar:uncounted"] = true;
+  EXPECT_EQ(scheduler.superseded_checkpoints(h.trials), Dirs{"/ck/3"})
+      << "a failed segment's folder goes; its rerun restores #0, which stays";
+  h.add(1, 1, 1, 2, TrialState::Complete, 8.5, 0.72, 0, 0);  // #4, the rerun
+  EXPECT_EQ(scheduler.superseded_checkpoints(h.trials), (Dirs{"/ck/0", "/ck/1", "/ck/3"}))
+      << "both members stand at step 2";
+  PbtScheduler maximize(two_members(), lr_space(), Direction::Maximize, SamplerOptions{}, 0);
+  EXPECT_EQ(maximize.superseded_checkpoints(h.trials), (Dirs{"/ck/0", "/ck/3"}))
+      << "#1 (9.5) is the best trial when maximizing: its model stays";
+  h.add(0, 2, 2, 3, TrialState::Complete, 7.0, 0.9, 2);  // #5: member 0 done
+  TrialRecord& crashed = h.add(1, 2, 2, 3, TrialState::Failed, std::nullopt, 0.72, 4);  // #6
+  crashed.system_attrs["caviar:reason"] = "exit code 1";
+  EXPECT_EQ(scheduler.superseded_checkpoints(h.trials), (Dirs{"/ck/0", "/ck/1", "/ck/2", "/ck/3", "/ck/4", "/ck/6"}))
+      << "member 1 stopped (retry: 0), member 0 is done; its final checkpoint #5 stays";
+  PbtScheduler one_retry(two_members(), lr_space(), Direction::Minimize, SamplerOptions{}, 1);
+  EXPECT_EQ(one_retry.superseded_checkpoints(h.trials), (Dirs{"/ck/0", "/ck/1", "/ck/3", "/ck/6"}))
+      << "with a retry left, member 1 may still rerun from #4";
+}
+
 // ---------------------------------------------------------------- end to end: a command
 
 // A trial command whose "loss" lives in its checkpoint: it starts at 10 (or at the
@@ -483,10 +514,11 @@ TEST(PbtCommand, ExploitContinuesFromTheDonorsCheckpointAndLineageIsListed) {
   expect_every_member_finished(trials, 4, 4);
   // The member with the smallest lr is the worst of everyone at step 1, so it exploits.
   EXPECT_GE(check_continuity(trials), 1);
-  // A checkpoint per segment; the restore copies are cleaned up.
+  // Each member's final checkpoint stays; the ones no segment can restore any more, and
+  // the restore copies, are removed.
   for (const auto& t : trials) {
     const fs::path dir = t["system_attrs"]["caviar:checkpoint_dir"].get<std::string>();
-    EXPECT_TRUE(fs::exists(dir / "state")) << dir;
+    EXPECT_EQ(fs::exists(dir / "state"), t["system_attrs"]["caviar:pbt"]["stop"] == 4) << dir;
     EXPECT_FALSE(fs::exists(dir.parent_path() / "restore")) << dir;
   }
 
@@ -578,7 +610,8 @@ TEST(PbtCommand, CaviarTrainHonoursTheCheckpointVariables) {
                                    ", train, --dataset, spirals, --spiral-points, '100', --units, '16', "
                                    "--lr, '{lr}', --epochs, '3']}\n"  // the whole run's length
                                    "parameters:\n  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n"
-                                   "scheduler: {name: pbt, population: 2, interval: 1, max_steps: 3}\n");
+                                   "scheduler: {name: pbt, population: 2, interval: 1, max_steps: 3, "
+                                   "keep_checkpoints: true}\n");
   CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
   ASSERT_EQ(tune.wait(), 0) << tune.output();
   json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
@@ -605,7 +638,7 @@ TEST(PbtBuiltin, ExploitRestoresTheDonorsWeights) {
       "                                 batch_size: 32, seed: 3}}\n"
       "parameters:\n"
       "  lr: {type: float, low: 0.001, high: 0.1, scale: log}\n"
-      "scheduler: {name: pbt, population: 4, interval: 1, max_steps: 4}\n"
+      "scheduler: {name: pbt, population: 4, interval: 1, max_steps: 4, keep_checkpoints: true}\n"
       "sampler: {seed: 2}\n",
       tmp.path());
   auto executor = make_executor(config);
@@ -678,6 +711,8 @@ TEST(PbtConfig, BadKeysNameTheKey) {
   expect_config_error("{name: asha, max_steps: 4}", "scheduler.name", "must be pbt");
   expect_config_error("{name: pbt, max_steps: 4}", "scheduler", "median pruner", "pruner: {name: median}\n");
   expect_config_error("[pbt]", "scheduler", "expected a mapping");
+  expect_config_error("{name: pbt, max_steps: 4, keep_checkpoints: 1}", "scheduler.keep_checkpoints",
+                      "true or false");
 
   // The default and `none`.
   Config ok = parse_config("study: s\nmetric: loss\nobjective: {command: [sh, x.sh]}\n"
@@ -691,6 +726,7 @@ TEST(PbtConfig, BadKeysNameTheKey) {
   EXPECT_EQ(ok.pbt->resample_probability, 0.25);
   EXPECT_EQ(ok.pbt->factors, (std::vector<double>{0.8, 1.2}));
   EXPECT_EQ(ok.pbt->segments(), 10);
+  EXPECT_FALSE(ok.pbt->keep_checkpoints);
   Config none = parse_config("study: s\nmetric: loss\nobjective: {command: [sh, x.sh]}\n"
                              "parameters:\n  lr: {type: float, low: 0.01, high: 1}\n"
                              "scheduler: {name: none}\npruner: {name: median}\n",

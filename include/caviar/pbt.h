@@ -44,6 +44,8 @@ struct PbtOptions {
   double resample_probability = 0.25;      // per parameter, in [0, 1]
   std::vector<double> factors = {0.8, 1.2};  // perturbation factors, one drawn uniformly
   std::vector<std::string> explore;        // parameters explore may change; empty: all
+  bool keep_checkpoints = false;           // keep every segment's checkpoint, not only
+                                           // the ones a later segment may still restore
 
   int segments() const { return static_cast<int>((max_steps + interval - 1) / interval); }
 };
@@ -122,6 +124,15 @@ class PbtScheduler {
   // parameters from the same checkpoint. `fixed`: parameters of an enqueued trial being
   // claimed; they seed the next new member. Safe to call from several threads.
   std::optional<PbtSegment> next(const std::vector<TrialRecord>& history, const Params& fixed = {}) const;
+
+  // The checkpoint folders in `history` that no segment can restore any more: those of
+  // failed segments, and of complete segments that ended at a step s < max_steps below
+  // where every member stands (its latest complete segment's stop; a member stopped by
+  // failures does not count). A decision at step s reads only checkpoints saved at s, and
+  // a rerun restores the same one as the run it repeats. The final checkpoints (at
+  // max_steps) and the best complete segment's are never listed. The Tuner removes these
+  // unless options().keep_checkpoints.
+  std::vector<std::string> superseded_checkpoints(const std::vector<TrialRecord>& history) const;
 
   const PbtOptions& options() const { return options_; }
   // The trials of a whole run without failures: population × segments.

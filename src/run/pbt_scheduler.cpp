@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -95,7 +96,8 @@ PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
   if (!sc.is_object())
     throw ConfigError("scheduler", "expected a mapping such as {name: pbt, population: 8, interval: 1, max_steps: 10}");
   static const std::vector<std::string> keys = {"name", "population", "interval", "max_steps", "quantile",
-                                                "resample_probability", "factors", "explore"};
+                                                "resample_probability", "factors", "explore",
+                                                "keep_checkpoints"};
   for (const auto& [key, value] : sc.items()) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
     const std::string hint = detail::closest(key, keys);
@@ -126,6 +128,11 @@ PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
     if (!(o.resample_probability >= 0 && o.resample_probability <= 1))
       throw ConfigError("scheduler.resample_probability",
                         fmt::format("must be in [0, 1], got {}", detail::shortest(o.resample_probability)));
+  }
+  if (sc.contains("keep_checkpoints")) {
+    if (!sc["keep_checkpoints"].is_boolean())
+      throw ConfigError("scheduler.keep_checkpoints", "must be true or false, got " + sc["keep_checkpoints"].dump());
+    o.keep_checkpoints = sc["keep_checkpoints"].get<bool>();
   }
   if (sc.contains("factors")) {
     const json& f = sc["factors"];
@@ -381,6 +388,46 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
     return out;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<TrialRecord>& history) const {
+  // Where each member stands: the stop of its latest complete segment (0: none yet), or
+  // past the end if it stopped for good (its last segment failed more than `retry` times).
+  const auto population = static_cast<std::size_t>(options_.population);
+  std::vector<std::int64_t> stands(population, 0);
+  std::vector<const TrialRecord*> latest(population, nullptr);
+  for (const auto& t : history) {
+    const json* lineage = lineage_of(t);
+    const auto member = lineage ? attr_int(*lineage, "member", -1) : -1;
+    if (member < 0 || member >= options_.population) continue;
+    const auto m = static_cast<std::size_t>(member);
+    if (!latest[m] || t.number > latest[m]->number) latest[m] = &t;
+    if (t.state == TrialState::Complete) stands[m] = std::max(stands[m], attr_int(*lineage, "stop"));
+  }
+  for (std::size_t m = 0; m < population; ++m)
+    if (latest[m] && latest[m]->state == TrialState::Failed && latest[m]->counted() &&
+        attr_int(*lineage_of(*latest[m]), "attempt", 1) > retry_)
+      stands[m] = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t slowest = *std::min_element(stands.begin(), stands.end());
+  // The study's best trial keeps its model, wherever it stands.
+  const TrialRecord* best = nullptr;
+  for (const auto& t : history)
+    if (lineage_of(t) && t.state == TrialState::Complete && t.value && std::isfinite(*t.value) &&
+        (!best || (direction_ == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)))
+      best = &t;
+
+  std::vector<std::string> out;
+  for (const auto& t : history) {
+    const json* lineage = lineage_of(t);
+    const std::string dir = t.system_attrs.value("caviar:checkpoint_dir", "");
+    if (!lineage || dir.empty() || &t == best) continue;
+    const std::int64_t stop = attr_int(*lineage, "stop");
+    // A failed segment's folder is never restored; a complete one's only at its stop step.
+    if (t.state == TrialState::Failed ||
+        (t.state == TrialState::Complete && stop < slowest && stop < options_.max_steps))
+      out.push_back(dir);
+  }
+  return out;
 }
 
 // ---- Lineage ----

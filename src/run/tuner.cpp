@@ -141,6 +141,18 @@ TuneSummary Tuner::run() {
         if (!fatal) fatal = std::current_exception();
         stopping_ = true;
       }
+      if (pbt && !pbt->options().keep_checkpoints) {
+        // Disk: a checkpoint no segment can restore any more is removed (each worker may
+        // do it; removing a removed folder is a no-op).
+        try {
+          for (const auto& dir : pbt->superseded_checkpoints(storage.trials(study_.record().id))) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+          }
+        } catch (const std::exception&) {
+          // The storage is unreachable: the next segment's end tries again.
+        }
+      }
       std::lock_guard lock(mutex);
       running.erase(id);
       durations.push_back(trial->record().duration_seconds());

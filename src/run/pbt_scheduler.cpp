@@ -413,7 +413,7 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
   const TrialRecord* best = nullptr;
   for (const auto& t : history)
     if (lineage_of(t) && t.state == TrialState::Complete && t.value && std::isfinite(*t.value) &&
-        (!best || (direction_ == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)))
+        (!best || better(direction_, *t.value, *best->value)))
       best = &t;
 
   std::vector<std::string> out;

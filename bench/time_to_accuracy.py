@@ -4,16 +4,20 @@ validation accuracy on Fashion-MNIST, caviar's and Optuna 3.1's side by side.
 
 Every run tunes the same `caviar train` command over the same space, 2 trials at a time,
 and stops as soon as any reported validation accuracy reaches the target (or at the cap).
-caviar's runs are `caviar tune` on a generated config (sampler and space fixed, only the
-pruner/scheduler changes); the time is read by polling the study's SQLite file, where every
-report is stored as it arrives. Optuna's runs use its TPE sampler with its
-SuccessiveHalvingPruner or MedianPruner, running the command from two threads and
-reporting each epoch line to the trial.
+caviar's runs are `caviar tune` on a generated config (space fixed; the sampler is
+--sampler, or the one after @ in a strategy such as asha@auto; only the pruner/scheduler
+changes); the time is read by polling the study's SQLite file, where every report is
+stored as it arrives. Optuna's runs use its TPE sampler with its SuccessiveHalvingPruner
+(the same rungs as caviar's asha) or MedianPruner (the same warm-up and minimum), running
+the command from two threads and reporting each epoch line to the trial.
+
+The defaults are the calibrated set-up of docs/benchmarks.md (the full training set, 10
+epochs, target 0.893: plain random search needs about 3-5 minutes):
 
   /usr/bin/python3 bench/time_to_accuracy.py --caviar build/caviar \
-      [--strategies none,median,asha,hyperband,pbt,optuna-sh,optuna-median] \
-      [--seeds 0,1,2] [--target 0.85] [--subset 10000] [--epochs 8] [--cap 600] \
-      [--out tta.csv]
+      [--strategies none,median,asha,hyperband,pbt,asha@auto,hyperband@auto,optuna-sh,optuna-median] \
+      [--seeds 0,1,2] [--sampler random] [--target 0.893] [--subset 0] [--epochs 10] \
+      [--cap 600] [--out tta.csv] [--keep DIR]
 
 Prints one line per run as it ends and a Markdown table at the end (median over seeds;
 a run that misses the target within the cap counts as the cap, marked with >).
@@ -55,7 +59,7 @@ def strategy_yaml(name, epochs):
                 "reduction_factor: 3}\n" % epochs)
     if name == "pbt":
         # A checkpoint fits one network shape and optimizer, so explore leaves those alone.
-        return ("scheduler: {name: pbt, population: 8, interval: 1, max_steps: %d, "
+        return ("scheduler: {name: pbt, population: 16, interval: 2, max_steps: %d, "
                 "explore: [lr, momentum, decay, batch_size]}\n" % epochs)
     raise SystemExit("unknown strategy " + name)
 
@@ -70,8 +74,13 @@ def train_argv(caviar, args, params):
 
 
 def run_caviar(strategy, seed, args, workdir):
-    db = os.path.join(workdir, "tta-%s-%d.db" % (strategy, seed))
-    cfg = os.path.join(workdir, "tta-%s-%d.yaml" % (strategy, seed))
+    """strategy is a pruner or scheduler name, optionally with @sampler (asha@auto); the
+    sampler is --sampler otherwise."""
+    strategy, _, sampler = strategy.partition("@")
+    sampler = sampler or args.sampler
+    tag = "%s-%s-%d" % (strategy, sampler, seed)
+    db = os.path.join(workdir, "tta-%s.db" % tag)
+    cfg = os.path.join(workdir, "tta-%s.yaml" % tag)
     command = ("[%s, train, --dataset, fashion-mnist, --train-subset, %d, --epochs, %d, "
                "--threads, 1, --lr, '{lr}', --momentum, '{momentum}', --units, '{units}', "
                "--layers, '{layers}', --batch-size, '{batch_size}', --decay, '{decay}', "
@@ -81,9 +90,9 @@ def run_caviar(strategy, seed, args, workdir):
                 "objective:\n  command: %s\n%s"
                 "sampler: {name: %s, seed: %d}\n"
                 "budget: {parallel: 2, time: %ds}\n%s"
-                % (db, command, SPACE_YAML, args.sampler, seed, args.cap,
+                % (db, command, SPACE_YAML, sampler, seed, args.cap,
                    strategy_yaml(strategy, args.epochs)))
-    log = open(os.path.join(workdir, "tta-%s-%d.log" % (strategy, seed)), "w")
+    log = open(os.path.join(workdir, "tta-%s.log" % tag), "w")
     start = time.monotonic()
     proc = subprocess.Popen([args.caviar, "tune", cfg], stdout=log, stderr=subprocess.STDOUT)
     reached = None
@@ -133,7 +142,9 @@ def run_optuna(strategy, seed, args):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if strategy == "optuna-sh":
-        pruner = optuna.pruners.SuccessiveHalvingPruner()
+        # The same rungs as caviar's asha (r = 1 epoch, η = 3); Optuna's defaults (r from
+        # the first complete trial, η = 4) stop nothing until a trial has completed.
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     elif strategy == "optuna-median":
         pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
     else:
@@ -197,12 +208,13 @@ def run_optuna(strategy, seed, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--caviar", required=True, help="path to the caviar binary")
-    ap.add_argument("--strategies", default="none,median,asha,hyperband,pbt,optuna-sh,optuna-median")
+    ap.add_argument("--strategies",
+                    default="none,median,asha,hyperband,pbt,asha@auto,hyperband@auto,optuna-sh,optuna-median")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--sampler", default="random", help="caviar's sampler (same for every strategy)")
-    ap.add_argument("--target", type=float, default=0.85)
-    ap.add_argument("--subset", type=int, default=10000, help="training images used")
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--sampler", default="random", help="caviar's sampler for strategies without @sampler")
+    ap.add_argument("--target", type=float, default=0.893)
+    ap.add_argument("--subset", type=int, default=0, help="training images used (0: all 50,000)")
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--cap", type=int, default=600, help="seconds per run")
     ap.add_argument("--out", default="tta.csv")
     ap.add_argument("--keep", help="keep the studies and logs in this folder")

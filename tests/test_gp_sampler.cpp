@@ -52,6 +52,19 @@ std::unique_ptr<Sampler> gp(std::uint64_t seed, json settings = json::object()) 
   return make_sampler(SamplerOptions{"gp", seed, std::move(settings)});
 }
 
+
+// n complete trials of `p` at points of the random sampler with `seed`.
+std::vector<TrialRecord> random_history(const suite::Problem& p, std::uint64_t seed, int n) {
+  auto random = make_random_sampler(seed);
+  std::vector<TrialRecord> history;
+  for (int i = 0; i < n; ++i) {
+    SampleContext c{p.space, history, i, Direction::Minimize, Params{}};
+    Params params = *random->suggest(c);
+    history.push_back(complete(i, params, p.f(params)));
+  }
+  return history;
+}
+
 }  // namespace
 
 TEST(GpKernel, Matern52AtKnownDistances) {
@@ -275,15 +288,10 @@ TEST(GpSampler, BeatsRandomOnBraninAndHpLogByMedianOverTenSeeds) {
 
 TEST(GpSampler, MaximizeIsMinimizeOfTheNegation) {
   const suite::Problem p = suite::problem("hartmann3");
-  auto random = make_random_sampler(3);
-  std::vector<TrialRecord> low, high;
+  const std::vector<TrialRecord> low = random_history(p, 3, 15);
+  std::vector<TrialRecord> high = low;
+  for (auto& t : high) t.value = -*t.value;
   const Params fixed;
-  for (int n = 0; n < 15; ++n) {
-    SampleContext c{p.space, low, n, Direction::Minimize, fixed};
-    Params params = *random->suggest(c);
-    low.push_back(complete(n, params, p.f(params)));
-    high.push_back(complete(n, params, -p.f(params)));
-  }
   SampleContext cmin{p.space, low, 15, Direction::Minimize, fixed};
   SampleContext cmax{p.space, high, 15, Direction::Maximize, fixed};
   EXPECT_EQ(*gp(1)->suggest(cmin), *gp(1)->suggest(cmax));
@@ -291,14 +299,8 @@ TEST(GpSampler, MaximizeIsMinimizeOfTheNegation) {
 
 TEST(GpSampler, RunningTrialsPushTheNextSuggestionElsewhere) {
   const suite::Problem p = suite::problem("branin2");
-  auto random = make_random_sampler(5);
-  std::vector<TrialRecord> history;
+  std::vector<TrialRecord> history = random_history(p, 5, 15);
   const Params fixed;
-  for (int n = 0; n < 15; ++n) {
-    SampleContext c{p.space, history, n, Direction::Minimize, fixed};
-    Params params = *random->suggest(c);
-    history.push_back(complete(n, params, p.f(params)));
-  }
   SampleContext c{p.space, history, 15, Direction::Minimize, fixed};
   Params first = *gp(2)->suggest(c);
   // Trial 15 now runs at that point; trial 16 goes somewhere else.
@@ -364,14 +366,8 @@ TEST(GpSampler, MixedConditionalSpaceWithFailuresAndPrunedTrials) {
 
 TEST(GpSampler, ThreadsGetTheSameSuggestionsAsOneThread) {
   const suite::Problem p = suite::problem("hartmann3");
-  auto random = make_random_sampler(9);
-  std::vector<TrialRecord> history;
+  std::vector<TrialRecord> history = random_history(p, 9, 20);
   const Params fixed;
-  for (int n = 0; n < 20; ++n) {
-    SampleContext c{p.space, history, n, Direction::Minimize, fixed};
-    Params params = *random->suggest(c);
-    history.push_back(complete(n, params, p.f(params)));
-  }
   auto s = gp(5);
   std::vector<Params> alone(4), together(4);
   for (int i = 0; i < 4; ++i) {
@@ -403,16 +399,10 @@ TEST(GpSampler, LongHistoriesAreCappedAndStillImprove) {
   // 320 random trials on hartmann6 exceed max_trials (300): the model keeps the best 150
   // and a spread of the rest, and the next suggestions still beat the history's best.
   const suite::Problem p = suite::problem("hartmann6");
-  auto random = make_random_sampler(11);
-  std::vector<TrialRecord> history;
+  std::vector<TrialRecord> history = random_history(p, 11, 320);
   const Params fixed;
   double best = INFINITY;
-  for (int n = 0; n < 320; ++n) {
-    SampleContext c{p.space, history, n, Direction::Minimize, fixed};
-    Params params = *random->suggest(c);
-    best = std::min(best, p.f(params));
-    history.push_back(complete(n, params, p.f(params)));
-  }
+  for (const auto& t : history) best = std::min(best, *t.value);
   auto s = gp(0);
   double found = INFINITY;
   for (int n = 320; n < 330; ++n) {

@@ -13,7 +13,9 @@
 #include "bench/suite.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
+#include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
+#include "samplers/pruned_values.h"
 #include "samplers/lbfgsb.h"
 #include "support/history.h"
 
@@ -415,7 +417,12 @@ TEST(GpSampler, LongHistoriesAreCappedAndStillImprove) {
 }
 
 TEST(GpSampler, SettingsAreChecked) {
-  EXPECT_EQ(gp(0, {{"startup", 3}, {"candidates", 64}, {"max_trials", 100}, {"transform", "none"}})->name(),
+  EXPECT_EQ(gp(0, {{"startup", 3},
+                   {"candidates", 64},
+                   {"max_trials", 100},
+                   {"transform", "none"},
+                   {"pruned", "last"}})
+                ->name(),
             "gp");
   auto key_of = [](json settings) {
     try {
@@ -427,6 +434,103 @@ TEST(GpSampler, SettingsAreChecked) {
   };
   EXPECT_NE(key_of({{"candidates", 0}}).find("sampler.candidates"), std::string::npos);
   EXPECT_NE(key_of({{"transform", "sqrt"}}).find("sampler.transform"), std::string::npos);
+  EXPECT_NE(key_of({{"pruned", "first"}}).find("sampler.pruned"), std::string::npos);
+  EXPECT_NE(key_of({{"cost", "yes"}}).find("sampler.cost"), std::string::npos);
   EXPECT_NE(key_of({{"max_trials", 1.5}}).find("sampler.max_trials"), std::string::npos);
   EXPECT_NE(key_of({{"startup_trials", 5}}).find("sampler.startup_trials"), std::string::npos);
+}
+
+// Pruned trials: their last report, raised by the median gain of complete trials from that
+// step to their final value (numbers worked by hand).
+TEST(GpSampler, PrunedTrialsAreAlignedWithCompleteOnes) {
+  auto with_reports = [](TrialRecord t, std::map<std::int64_t, double> reports) {
+    t.intermediate = std::move(reports);
+    return t;
+  };
+  auto pruned_at = [](int number, std::map<std::int64_t, double> reports) {
+    TrialRecord t;
+    t.number = number;
+    t.state = TrialState::Pruned;
+    t.intermediate = std::move(reports);
+    return t;
+  };
+  std::vector<TrialRecord> history = {
+      // Gains from epoch 1: 0.10, 0.04, 0.20; from epoch 3: 0.05, 0.02, 0.08.
+      with_reports(complete(0, {}, 0.90), {{1, 0.80}, {3, 0.85}, {10, 0.90}}),
+      with_reports(complete(1, {}, 0.88), {{1, 0.84}, {3, 0.86}, {10, 0.88}}),
+      with_reports(complete(2, {}, 0.89), {{1, 0.69}, {3, 0.81}, {10, 0.89}}),
+      pruned_at(3, {{1, 0.70}}),
+      pruned_at(4, {{1, 0.75}, {2, 0.78}, {3, 0.80}}),
+      pruned_at(5, {}),
+  };
+  const detail::PrunedValues aligned(history, true), last(history, false);
+  EXPECT_NEAR(*aligned(history[3]), 0.70 + 0.10, 1e-12);  // median of 0.10, 0.04, 0.20
+  EXPECT_NEAR(*aligned(history[4]), 0.80 + 0.05, 1e-12);  // median of 0.05, 0.02, 0.08
+  EXPECT_FALSE(aligned(history[5]));
+  EXPECT_DOUBLE_EQ(*last(history[3]), 0.70);
+  EXPECT_DOUBLE_EQ(*last(history[4]), 0.80);
+
+  // A step between reports takes each peer's report at or before it (epoch 1 for step 2):
+  // a pruned trial at step 2 gains like one at step 1.
+  history.push_back(pruned_at(6, {{2, 0.78}}));
+  EXPECT_NEAR(*detail::PrunedValues(history, true)(history.back()), 0.78 + 0.10, 1e-12);
+
+  // A fourth peer makes the count even: the mean of the middle two gains from epoch 1.
+  history.push_back(with_reports(complete(7, {}, 0.91), {{1, 0.85}, {10, 0.91}}));  // 0.06
+  EXPECT_NEAR(*detail::PrunedValues(history, true)(history[3]), 0.70 + 0.08, 1e-12);
+
+  // Peers whose first report comes after the step, and too few peers, leave the value as it is.
+  std::vector<TrialRecord> few = {
+      with_reports(complete(0, {}, 0.90), {{1, 0.80}, {10, 0.90}}),
+      with_reports(complete(1, {}, 0.88), {{1, 0.84}, {10, 0.88}}),
+      with_reports(complete(2, {}, 0.89), {{5, 0.85}, {10, 0.89}}),
+      complete(3, {}, 0.87),  // no reports at all
+      pruned_at(4, {{1, 0.70}}),
+  };
+  EXPECT_DOUBLE_EQ(*detail::PrunedValues(few, true)(few[4]), 0.70);
+}
+
+// A trial's cost is its seconds per reported step, or its seconds without steps.
+TEST(GpSampler, CostIsSecondsPerStep) {
+  EXPECT_DOUBLE_EQ(*detail::CostModel::log_cost(10.0, 5), std::log(2.0));
+  EXPECT_DOUBLE_EQ(*detail::CostModel::log_cost(3.0, std::nullopt), std::log(3.0));
+  EXPECT_DOUBLE_EQ(*detail::CostModel::log_cost(3.0, 0), std::log(3.0));
+  EXPECT_FALSE(detail::CostModel::log_cost(0.0, 4));
+}
+
+// Expected improvement per second. The objective does not depend on x1; the side of x1 =
+// 0.5 that the GP searches without a cost model is made ten times as dear. With a cost
+// model, on the same history, the GP moves to the cheap side.
+TEST(GpSampler, CostModelPrefersTheCheaperOfEqualPoints) {
+  const SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
+    "x0": {"type": "float", "low": 0, "high": 1},
+    "x1": {"type": "float", "low": 0, "high": 1}})"));
+  auto random = make_random_sampler(3);
+  std::vector<TrialRecord> history;
+  for (int i = 0; i < 20; ++i) {
+    Params params = *random->suggest(SampleContext{space, history, i, Direction::Minimize, Params{}});
+    history.push_back(complete(i, params, std::pow(params.at("x0") - 0.3, 2)));
+  }
+  auto x1_of_suggestions = [&](const char* cost) {
+    auto s = gp(0, {{"cost", cost}});
+    std::vector<double> x1;
+    for (int n = 20; n < 40; ++n)
+      x1.push_back(s->suggest(SampleContext{space, history, n, Direction::Minimize, Params{}})->at("x1"));
+    return x1;
+  };
+  auto count_high = [](const std::vector<double>& x1) {
+    return std::count_if(x1.begin(), x1.end(), [](double v) { return v > 0.5; });
+  };
+  const auto without = count_high(x1_of_suggestions("off"));  // timings unused
+  const bool dear_high = without >= 10;
+  EXPECT_GE(dear_high ? without : 20 - without, 15) << "of 20 suggestions on one side";
+
+  const auto t0 = Clock::now();
+  for (auto& t : history) {
+    t.started = t0;
+    t.finished = t0 + std::chrono::seconds((t.params.at("x1") > 0.5) == dear_high ? 20 : 2);
+  }
+  const auto high = count_high(x1_of_suggestions("auto"));  // median trial 2 s or more: on
+  EXPECT_GE(dear_high ? 20 - high : high, 15) << "of 20 suggestions on the cheap side";
+  EXPECT_EQ(count_high(x1_of_suggestions("on")), high);
 }

@@ -3,7 +3,8 @@
 // Per suggestion (a pure function of seed, trial number and history):
 //  1. Fewer than `startup` finished trials with a value: a scrambled Sobol point.
 //  2. Data: complete trials (value), pruned ones with an intermediate report (their last
-//     reported value), in the scale-transformed unit cube; ints at their cell centre,
+//     reported value, raised by complete trials' median gain from that step on: see
+//     samplers/pruned_values.h), in the scale-transformed unit cube; ints at their cell centre,
 //     choices one-hot, an inactive conditional parameter at 0.5 in each of its coordinates.
 //     Maximisation flips the sign. Beyond `max_trials` points, the better half of the cap
 //     is kept by value and the other half is a farthest-point spread of the rest.
@@ -13,7 +14,8 @@
 //  5. Running, waiting and failed trials (the last 200 in history order) enter as
 //     kriging-believer fantasies, observed at the posterior mean: the mean is unchanged and
 //     the variance shrinks there, so the next suggestions go elsewhere.
-//  6. Log expected improvement (Ament et al. 2023) over the best transformed value,
+//  6. Log expected improvement (Ament et al. 2023) over the best transformed value (with
+//     `cost`, less the predicted log seconds per step: EI per second, samplers/cost_model.h),
 //     maximised over `candidates` points (three quarters uniform, a quarter Gaussian
 //     perturbations of the five best trials), every candidate scored at its rounded point;
 //     the best `refine` are polished by bounded L-BFGS over the continuous parameters (and
@@ -26,8 +28,10 @@
 
 #include "caviar/sampler.h"
 #include "core/random.h"
+#include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
+#include "samplers/pruned_values.h"
 
 namespace caviar {
 namespace {
@@ -211,13 +215,24 @@ class GpSampler final : public Sampler {
     std::vector<VectorXd> xs, pending;
     std::vector<double> ys;
     std::vector<std::vector<double>> raws;
+    std::vector<std::size_t> timed;  // indices into xs of trials with a measured cost
+    std::vector<double> log_costs, seconds;
+    const detail::PrunedValues pruned_values(c.history, o_.pruned == GpOptions::Pruned::Aligned);
     for (const auto& t : c.history) {
       if (t.number == c.trial_number || t.params.empty()) continue;
       std::optional<double> v;
       if (t.state == TrialState::Complete && t.value) v = *t.value;
-      if (t.state == TrialState::Pruned && !t.intermediate.empty())
-        v = t.intermediate.rbegin()->second;
+      if (t.state == TrialState::Pruned) v = pruned_values(t);
       if (v && std::isfinite(*v)) {
+        if (t.finished) {
+          std::optional<std::int64_t> last_step;
+          if (!t.intermediate.empty()) last_step = t.intermediate.rbegin()->first;
+          if (auto lc = detail::CostModel::log_cost(t.duration_seconds(), last_step)) {
+            timed.push_back(xs.size());
+            log_costs.push_back(*lc);
+            seconds.push_back(t.duration_seconds());
+          }
+        }
         xs.push_back(enc.encode(t.params));
         ys.push_back(sign * *v);
         raws.push_back(enc.raw(t.params));
@@ -266,8 +281,9 @@ class GpSampler final : public Sampler {
       model = GaussianProcess(std::move(X2), std::move(y2), h);
     }
     const double best = y.minCoeff();
+    const std::optional<detail::CostModel> cost = fit_cost_model(xs, timed, log_costs, seconds, fit_rng);
 
-    // The acquisition: log EI at GP inputs.
+    // The acquisition: log EI at GP inputs, per predicted second when costs are modelled.
     auto log_ei = [&](const MatrixXd& Z) {
       VectorXd mean, var;
       model.predict(Z, mean, var);
@@ -276,6 +292,7 @@ class GpSampler final : public Sampler {
         double sd = std::sqrt(std::max(var[i], 1e-30));
         out[i] = detail::log_h((best - mean[i]) / sd) + std::log(sd);
       }
+      if (cost) out -= (*cost)(Z);
       return out;
     };
 
@@ -316,24 +333,48 @@ class GpSampler final : public Sampler {
     double best_score = scores[order[0]];
     for (int r = 0; r < n_refine; ++r) {
       std::vector<double> u = cand[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])];
-      double s = refine(enc, c, model, best, u);
+      double s = refine(enc, c, model, cost ? &*cost : nullptr, best, u);
       if (s > best_score) best_score = s, best_u = u;
     }
     return enc.decode(best_u, c.fixed);
   }
 
  private:
+  // The cost model (cost_model.h) when costs are to be modelled: `cost: on`, or `auto` with
+  // a median trial of at least kCostAutoSeconds; from at most fit_trials of the timed trials.
+  static constexpr double kCostAutoSeconds = 1.0;
+  std::optional<detail::CostModel> fit_cost_model(const std::vector<VectorXd>& xs,
+                                                  const std::vector<std::size_t>& timed,
+                                                  const std::vector<double>& log_costs,
+                                                  std::vector<double> seconds,
+                                                  detail::Rng& rng) const {
+    if (o_.cost == GpOptions::Cost::Off || timed.size() < 2) return std::nullopt;
+    if (o_.cost == GpOptions::Cost::Auto) {
+      auto mid = seconds.begin() + static_cast<std::ptrdiff_t>(seconds.size() / 2);
+      std::nth_element(seconds.begin(), mid, seconds.end());
+      if (*mid < kCostAutoSeconds) return std::nullopt;
+    }
+    MatrixXd X(static_cast<Eigen::Index>(timed.size()), xs.front().size());
+    VectorXd lc(static_cast<Eigen::Index>(timed.size()));
+    for (std::size_t i = 0; i < timed.size(); ++i) {
+      X.row(static_cast<Eigen::Index>(i)) = xs[timed[i]].transpose();
+      lc[static_cast<Eigen::Index>(i)] = log_costs[i];
+    }
+    std::vector<Eigen::Index> keep = select_subset(X, lc, o_.fit_trials);
+    return detail::CostModel::fit(rows_of(X, keep), rows_of(lc, keep), o_.restarts, rng);
+  }
+
   // Improves u in place: L-BFGS over the continuous active free parameters, then a
-  // neighbourhood search over discrete ones, twice. Returns the final log EI.
+  // neighbourhood search over discrete ones, twice. Returns the final acquisition value.
   double refine(const Encoding& enc, const SampleContext& c, const GaussianProcess& model,
-                double best, std::vector<double>& u) const {
+                const detail::CostModel* cost, double best, std::vector<double>& u) const {
     const auto& ps = c.space.params();
     auto score_of = [&](const std::vector<double>& point) {
       VectorXd z = enc.encode(enc.decode(point, c.fixed));
       double mean, var;
       model.predict(z, mean, var);
       double sd = std::sqrt(std::max(var, 1e-30));
-      return detail::log_h((best - mean) / sd) + std::log(sd);
+      return detail::log_h((best - mean) / sd) + std::log(sd) - (cost ? (*cost)(z) : 0.0);
     };
     double score = score_of(u);
     for (int round = 0; round < 2; ++round) {
@@ -363,11 +404,13 @@ class GpSampler final : public Sampler {
           double value = detail::log_h(zz) + std::log(sd);
           // d/dz of log EI: log_h'(zz) dzz + dsd/sd, dsd = dv / (2 sd).
           double lh = detail::log_h_derivative(zz);
+          VectorXd dc;
+          if (cost) value -= (*cost)(z, &dc);
           g.resize(m);
           for (Eigen::Index k = 0; k < m; ++k) {
             auto j = enc.columns()[free[k]].offset;
             double dsd = dv[j] / (2 * sd);
-            g[k] = -(lh * (-dm[j] / sd - zz * dsd / sd) + dsd / sd);
+            g[k] = -(lh * (-dm[j] / sd - zz * dsd / sd) + dsd / sd - (cost ? dc[j] : 0.0));
           }
           return -value;
         };

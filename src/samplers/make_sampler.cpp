@@ -64,6 +64,11 @@ std::unique_ptr<Sampler> make_sampler(const SamplerOptions& o) {
     g.transform = t == "auto"   ? GpOptions::Transform::Auto
                   : t == "none" ? GpOptions::Transform::None
                                 : GpOptions::Transform::Rank;
+    g.pruned = settings.word("pruned", "aligned", {"aligned", "last"}) == "aligned"
+                   ? GpOptions::Pruned::Aligned
+                   : GpOptions::Pruned::Last;
+    std::string cost = settings.word("cost", "off", {"auto", "on", "off"});
+    g.cost = cost == "auto" ? GpOptions::Cost::Auto : cost == "on" ? GpOptions::Cost::On : GpOptions::Cost::Off;
     sampler = make_gp_sampler(o.seed, g);
   } else {
     throw ConfigError("sampler.name", fmt::format("unknown sampler '{}'; available: auto, "

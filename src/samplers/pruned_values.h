@@ -1,0 +1,36 @@
+// What a pruned trial's value stands for in a model that also holds complete trials.
+//
+// A pruned trial's last report was made at an early step (epoch 1, say), where every trial
+// scores lower than at its end; taken as it is, it sits beside complete trials' final values
+// as if it were one of them. Aligned, it is raised by the median gain that complete trials
+// made from that step to their final value: each complete trial's gain is its value minus
+// its report at the largest step at or before the pruned trial's last step. This is the
+// same-budget comparison of BOHB (Falkner, Klein & Hutter, ICML 2018), done by shifting the
+// early value to the final budget rather than fitting one model per budget: every trial
+// keeps its place in the model, and the model is never fitted on a handful of points.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "caviar/trial.h"
+
+namespace caviar::detail {
+
+class PrunedValues {
+ public:
+  // Complete trials whose gains may be used; fewer than this at a step: no shift there.
+  static constexpr std::size_t kMinPeers = 3;
+
+  // aligned = false: every pruned trial stands for its last report.
+  PrunedValues(const std::vector<TrialRecord>& history, bool aligned);
+
+  // The value of a trial with at least one report (its last report, shifted when aligned);
+  // nullopt when it has none.
+  std::optional<double> operator()(const TrialRecord& trial) const;
+
+ private:
+  std::vector<const TrialRecord*> complete_;  // complete, finite value, with reports
+};
+
+}  // namespace caviar::detail

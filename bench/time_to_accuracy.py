@@ -5,9 +5,10 @@ validation accuracy on Fashion-MNIST, caviar's and Optuna 3.1's side by side.
 Every run tunes the same `caviar train` command over the same space, 2 trials at a time,
 and stops as soon as any reported validation accuracy reaches the target (or at the cap).
 caviar's runs are `caviar tune` on a generated config (space fixed; the sampler is
---sampler, or the one after @ in a strategy such as asha@auto; only the pruner/scheduler
-changes); the time is read by polling the study's SQLite file, where every report is
-stored as it arrives. Optuna's runs use its TPE sampler with its SuccessiveHalvingPruner
+--sampler, or the one after @ in a strategy such as asha@auto, with its settings after
+colons as in asha@gp:cost=on; a /builtin suffix runs the trainer in caviar's process
+instead of the command; only the pruner/scheduler changes); the time is read by polling
+the study's SQLite file, where every report is stored as it arrives. Optuna's runs use its TPE sampler with its SuccessiveHalvingPruner
 (the same rungs as caviar's asha) or MedianPruner (the same warm-up and minimum), running
 the command from two threads and reporting each epoch line to the trial.
 
@@ -74,23 +75,37 @@ def train_argv(caviar, args, params):
 
 
 def run_caviar(strategy, seed, args, workdir):
-    """strategy is a pruner or scheduler name, optionally with @sampler (asha@auto); the
-    sampler is --sampler otherwise."""
+    """strategy is a pruner or scheduler name, optionally with @sampler (asha@auto) and the
+    sampler's settings after colons (asha@gp:pruned=last); the sampler is --sampler
+    otherwise. A /builtin suffix (asha@auto/builtin) runs the trainer in caviar's process
+    (objective: {builtin: mlp}) instead of the `caviar train` command."""
+    strategy, _, objective = strategy.partition("/")
     strategy, _, sampler = strategy.partition("@")
-    sampler = sampler or args.sampler
-    tag = "%s-%s-%d" % (strategy, sampler, seed)
+    sampler, *settings = (sampler or args.sampler).split(":")
+    extra = "".join(", %s: %s" % tuple(kv.split("=", 1)) for kv in settings)
+    tag = "%s-%s%s-%d" % (strategy, "-".join([sampler] + settings).replace("=", "-"),
+                          "-" + objective if objective else "", seed)
     db = os.path.join(workdir, "tta-%s.db" % tag)
     cfg = os.path.join(workdir, "tta-%s.yaml" % tag)
-    command = ("[%s, train, --dataset, fashion-mnist, --train-subset, %d, --epochs, %d, "
-               "--threads, 1, --lr, '{lr}', --momentum, '{momentum}', --units, '{units}', "
-               "--layers, '{layers}', --batch-size, '{batch_size}', --decay, '{decay}', "
-               "--optimizer, '{optimizer}']" % (args.caviar, args.subset, args.epochs))
+    if objective == "builtin":
+        # The same trainer in caviar's own process: no process start or data loading per
+        # trial (the data set is read once), stopped at its next report when pruned.
+        objective_yaml = ("  builtin: mlp\n  args: {dataset: fashion-mnist, train_subset: %d, "
+                          "epochs: %d, threads: 1}\n" % (args.subset, args.epochs))
+    elif objective:
+        raise SystemExit("unknown objective /%s (only /builtin)" % objective)
+    else:
+        objective_yaml = (
+            "  command: [%s, train, --dataset, fashion-mnist, --train-subset, %d, --epochs, %d, "
+            "--threads, 1, --lr, '{lr}', --momentum, '{momentum}', --units, '{units}', "
+            "--layers, '{layers}', --batch-size, '{batch_size}', --decay, '{decay}', "
+            "--optimizer, '{optimizer}']\n" % (args.caviar, args.subset, args.epochs))
     with open(cfg, "w") as f:
         f.write("study: tta\nstorage: sqlite:///%s\ndirection: maximize\nmetric: val_acc\n"
-                "objective:\n  command: %s\n%s"
-                "sampler: {name: %s, seed: %d}\n"
+                "objective:\n%s%s"
+                "sampler: {name: %s, seed: %d%s}\n"
                 "budget: {parallel: 2, time: %ds}\n%s"
-                % (db, command, SPACE_YAML, sampler, seed, args.cap,
+                % (db, objective_yaml, SPACE_YAML, sampler, seed, extra, args.cap,
                    strategy_yaml(strategy, args.epochs)))
     log = open(os.path.join(workdir, "tta-%s.log" % tag), "w")
     start = time.monotonic()
@@ -221,7 +236,7 @@ def main():
     args = ap.parse_args()
     args.caviar = os.path.abspath(args.caviar)
 
-    workdir = args.keep or tempfile.mkdtemp(prefix="caviar-tta-")
+    workdir = os.path.abspath(args.keep) if args.keep else tempfile.mkdtemp(prefix="caviar-tta-")
     os.makedirs(workdir, exist_ok=True)
     rows = []
     new = not os.path.exists(args.out)

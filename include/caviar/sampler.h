@@ -141,7 +141,8 @@ std::unique_ptr<Sampler> make_tpe_sampler(std::uint64_t seed, const TpeOptions& 
 // intermediate value, raised by the median gain complete trials made from that step to
 // their end (`pruned: aligned`), so early reports are not taken for final ones. With
 // `cost: on` a second GP learns the trials' log seconds per step and the acquisition is EI
-// per second (Snoek, Larochelle & Adams, NeurIPS 2012). The first `startup` finished trials are scrambled Sobol points.
+// per second (Snoek, Larochelle & Adams, NeurIPS 2012). The first `startup` finished
+// trials are scrambled Sobol points.
 // Beyond `max_trials` finished trials the model keeps the best half of that cap and a
 // farthest-point spread of the rest. Details: src/samplers/gp_sampler.cpp and
 // src/samplers/gaussian_process.h.

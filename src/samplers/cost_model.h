@@ -17,8 +17,8 @@
 // trials are long enough for their cost to matter, so timing noise never steers the search.
 #pragma once
 
+#include <cstdint>
 #include <optional>
-#include <vector>
 
 #include <Eigen/Core>
 

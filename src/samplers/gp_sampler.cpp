@@ -224,13 +224,14 @@ class GpSampler final : public Sampler {
       if (t.state == TrialState::Complete && t.value) v = *t.value;
       if (t.state == TrialState::Pruned) v = pruned_values(t);
       if (v && std::isfinite(*v)) {
-        if (t.finished) {
+        if (o_.cost != GpOptions::Cost::Off && t.finished) {
           std::optional<std::int64_t> last_step;
           if (!t.intermediate.empty()) last_step = t.intermediate.rbegin()->first;
-          if (auto lc = detail::CostModel::log_cost(t.duration_seconds(), last_step)) {
+          const double duration = t.duration_seconds();
+          if (auto lc = detail::CostModel::log_cost(duration, last_step)) {
             timed.push_back(xs.size());
             log_costs.push_back(*lc);
-            seconds.push_back(t.duration_seconds());
+            seconds.push_back(duration);
           }
         }
         xs.push_back(enc.encode(t.params));

@@ -8,9 +8,10 @@ caviar's runs are `caviar tune` on a generated config (space fixed; the sampler 
 --sampler, or the one after @ in a strategy such as asha@auto, with its settings after
 colons as in asha@gp:cost=on; a /builtin suffix runs the trainer in caviar's process
 instead of the command; only the pruner/scheduler changes); the time is read by polling
-the study's SQLite file, where every report is stored as it arrives. Optuna's runs use its TPE sampler with its SuccessiveHalvingPruner
-(the same rungs as caviar's asha) or MedianPruner (the same warm-up and minimum), running
-the command from two threads and reporting each epoch line to the trial.
+the study's SQLite file, where every report is stored as it arrives. Optuna's runs use its
+TPE sampler with its SuccessiveHalvingPruner (the same rungs as caviar's asha) or
+MedianPruner (the same warm-up and minimum), running the command from two threads and
+reporting each epoch line to the trial.
 
 The defaults are the calibrated set-up of docs/benchmarks.md (the full training set, 10
 epochs, target 0.893: plain random search needs about 3-5 minutes):

@@ -15,8 +15,8 @@
 #include "caviar/sampler.h"
 #include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
-#include "samplers/pruned_values.h"
 #include "samplers/lbfgsb.h"
+#include "samplers/pruned_values.h"
 #include "support/history.h"
 
 using namespace caviar;

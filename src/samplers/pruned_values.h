@@ -10,6 +10,8 @@
 // keeps its place in the model, and the model is never fitted on a handful of points.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -22,15 +24,16 @@ class PrunedValues {
   // Complete trials whose gains may be used; fewer than this at a step: no shift there.
   static constexpr std::size_t kMinPeers = 3;
 
-  // aligned = false: every pruned trial stands for its last report.
+  // The median gains at every step where a pruned trial of `history` stopped; aligned =
+  // false: none, every pruned trial stands for its last report.
   PrunedValues(const std::vector<TrialRecord>& history, bool aligned);
 
-  // The value of a trial with at least one report (its last report, shifted when aligned);
-  // nullopt when it has none.
+  // The value of a pruned trial of that history (its last report, shifted when aligned);
+  // nullopt when it has no report.
   std::optional<double> operator()(const TrialRecord& trial) const;
 
  private:
-  std::vector<const TrialRecord*> complete_;  // complete, finite value, with reports
+  std::map<std::int64_t, double> median_gain_;  // last step -> shift (0: too few peers)
 };
 
 }  // namespace caviar::detail

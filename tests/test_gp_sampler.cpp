@@ -16,6 +16,7 @@
 #include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
+#include "samplers/output_transform.h"
 #include "samplers/pruned_values.h"
 #include "support/history.h"
 
@@ -421,7 +422,8 @@ TEST(GpSampler, SettingsAreChecked) {
                    {"candidates", 64},
                    {"max_trials", 100},
                    {"transform", "none"},
-                   {"pruned", "last"}})
+                   {"pruned", "last"},
+                   {"noise", "prior"}})
                 ->name(),
             "gp");
   auto key_of = [](json settings) {
@@ -436,6 +438,7 @@ TEST(GpSampler, SettingsAreChecked) {
   EXPECT_NE(key_of({{"transform", "sqrt"}}).find("sampler.transform"), std::string::npos);
   EXPECT_NE(key_of({{"pruned", "first"}}).find("sampler.pruned"), std::string::npos);
   EXPECT_NE(key_of({{"cost", "yes"}}).find("sampler.cost"), std::string::npos);
+  EXPECT_NE(key_of({{"noise", "none"}}).find("sampler.noise"), std::string::npos);
   EXPECT_NE(key_of({{"max_trials", 1.5}}).find("sampler.max_trials"), std::string::npos);
   EXPECT_NE(key_of({{"startup_trials", 5}}).find("sampler.startup_trials"), std::string::npos);
 }
@@ -488,6 +491,62 @@ TEST(GpSampler, PrunedTrialsAreAlignedWithCompleteOnes) {
       pruned_at(4, {{1, 0.70}}),
   };
   EXPECT_DOUBLE_EQ(*detail::PrunedValues(few, true)(few[4]), 0.70);
+}
+
+// The reports' noise: a line through each complete trial's last 4 reports, RSS / 2, the
+// median over trials (numbers worked by hand).
+TEST(GpOutputs, ReportNoiseIsTheJitterAroundEachCurvesLastFourReports) {
+  auto curve = [](int number, TrialState state, std::map<std::int64_t, double> reports) {
+    TrialRecord t;
+    t.number = number;
+    t.state = state;
+    t.intermediate = std::move(reports);
+    return t;
+  };
+  std::vector<TrialRecord> history = {
+      // On a line: 0.
+      curve(0, TrialState::Complete, {{1, 0.5}, {2, 0.6}, {3, 0.7}, {4, 0.8}}),
+      // Last 4 (steps 3-6): 0.87 0.88 0.90 0.89; line 0.873 + 0.008 (s − 3); residuals
+      // −0.003 −0.001 0.011 −0.007; RSS 1.8e-4; σ² = 9e-5. Steps 1-2 are not used.
+      curve(1, TrialState::Complete, {{1, 0.1}, {2, 0.2}, {3, 0.87}, {4, 0.88}, {5, 0.90}, {6, 0.89}}),
+      // Steps 2 4 6 8, values 1 0 1 0: line 0.5 − 0.1 (s − 5); residuals 0.2 −0.6 0.6 −0.2;
+      // RSS 0.8; σ² = 0.4.
+      curve(2, TrialState::Complete, {{2, 1}, {4, 0}, {6, 1}, {8, 0}}),
+      // Too few reports, a pruned trial and a running one: not used (either of the last two
+      // would make the median 0.4).
+      curve(3, TrialState::Complete, {{1, 0}, {2, 5}, {3, 0}}),
+      curve(4, TrialState::Pruned, {{1, 0}, {2, 9}, {3, 0}, {4, 9}}),
+      curve(5, TrialState::Running, {{1, 0}, {2, 9}, {3, 0}, {4, 9}}),
+  };
+  ASSERT_TRUE(detail::report_noise_variance(history));
+  EXPECT_NEAR(*detail::report_noise_variance(history), 9e-5, 1e-12);  // median of 0, 9e-5, 0.4
+  history.erase(history.begin() + 2);
+  EXPECT_FALSE(detail::report_noise_variance(history));  // 2 trials are too few
+}
+
+// The log warp spreads out the good end, but never values closer than the noise: its offset
+// c is at least 2σ. The noise comes back in the warped, standardised units at the best point.
+TEST(GpOutputs, LogWarpKeepsValuesWithinTheNoiseTogether) {
+  Eigen::VectorXd y(5);
+  y << 0, 0.001, 0.002, 0.01, 1.0;  // right-skewed: max − median > 4 (median − min)
+  const auto plain = detail::transform_outputs(y, GpOptions::Transform::Auto);
+  const auto noisy = detail::transform_outputs(y, GpOptions::Transform::Auto, 0.005);
+  auto share_of_best_two = [](const Eigen::VectorXd& t) { return (t[1] - t[0]) / (t[4] - t[0]); };
+  // No noise: c = max(0.1 · 0.002, 0.001 · 1) = 0.001: the best two are ln 2 apart of ln 1001.
+  EXPECT_NEAR(share_of_best_two(plain.y), std::log(2.0) / std::log(1001.0), 1e-12);
+  EXPECT_TRUE(std::isnan(plain.noise_variance));
+  // σ = 0.005: c = 0.01: ln 1.1 of ln 101.
+  EXPECT_NEAR(share_of_best_two(noisy.y), std::log(1.1) / std::log(101.0), 1e-12);
+  const Eigen::ArrayXd t = (y.array() + 0.01).log();
+  const double sd = std::sqrt((t - t.mean()).square().sum() / 4);
+  EXPECT_NEAR(noisy.noise_variance, std::pow(0.005 / 0.01 / sd, 2), 1e-12);  // dt/dy = 1/c
+  EXPECT_NEAR(noisy.y.mean(), 0, 1e-12);
+
+  // Unwarped: σ² over the values' variance. Ranks carry no noise.
+  const double var = (y.array() - y.mean()).square().sum() / 4;
+  EXPECT_NEAR(detail::transform_outputs(y, GpOptions::Transform::None, 0.005).noise_variance,
+              0.005 * 0.005 / var, 1e-12);
+  EXPECT_TRUE(std::isnan(detail::transform_outputs(y, GpOptions::Transform::Rank, 0.005).noise_variance));
 }
 
 // A trial's cost is its seconds per reported step, or its seconds without steps.

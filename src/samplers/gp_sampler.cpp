@@ -8,7 +8,9 @@
 //     choices one-hot, an inactive conditional parameter at 0.5 in each of its coordinates.
 //     Maximisation flips the sign. Beyond `max_trials` points, the better half of the cap
 //     is kept by value and the other half is a farthest-point spread of the rest.
-//  3. Output transform (see transform_outputs), then standardisation.
+//  3. Output transform and standardisation (samplers/output_transform.h); with `noise: auto`
+//     and learning curves to measure it on, the log warp never spreads apart values closer
+//     than the reports' noise, and the GP's noise prior is centred on that noise.
 //  4. Matérn-5/2 ARD GP, MAP hyperparameters (gaussian_process.h), fitted on at most
 //     `fit_trials` of the points (the best ones plus a spread).
 //  5. Running, waiting and failed trials (the last 200 in history order) enter as
@@ -31,6 +33,7 @@
 #include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
+#include "samplers/output_transform.h"
 #include "samplers/pruned_values.h"
 
 namespace caviar {
@@ -108,49 +111,6 @@ class Encoding {
   std::vector<Column> columns_;
   int dims_ = 0;
 };
-
-// Heavy tails (a few enormous losses) make a standardised GP see everything but the worst
-// points as flat. Auto: when the values are strongly right-skewed, max − median > 4 (median
-// − min), they become log(y − min + c) with c = max(0.1 (median − min), 0.001 (max − min)),
-// which keeps their order and spreads out the good end. Rank: normal scores of the ranks.
-VectorXd transform_outputs(const VectorXd& y, GpOptions::Transform mode) {
-  const Eigen::Index n = y.size();
-  VectorXd t = y;
-  if (mode == GpOptions::Transform::Rank) {
-    // Gaussian copula: normal scores of the ranks (ties share their mean rank).
-    std::vector<Eigen::Index> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return y[a] < y[b]; });
-    for (Eigen::Index i = 0; i < n;) {
-      Eigen::Index j = i;
-      while (j + 1 < n && y[order[j + 1]] == y[order[i]]) ++j;
-      double p = (0.5 * (i + j) + 0.5) / static_cast<double>(n);
-      // Inverse normal CDF by bisection on erfc (n is small; exact enough).
-      double lo = -8, hi = 8;
-      for (int it = 0; it < 60; ++it) {
-        double mid = 0.5 * (lo + hi);
-        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
-      }
-      for (Eigen::Index k = i; k <= j; ++k) t[order[k]] = 0.5 * (lo + hi);
-      i = j + 1;
-    }
-  } else if (mode == GpOptions::Transform::Auto && n >= 3) {
-    // Skewness test on the values: median far below the mean in units of the spread.
-    std::vector<double> s(y.data(), y.data() + n);
-    std::sort(s.begin(), s.end());
-    double lo = s.front(), med = s[n / 2], hi = s.back();
-    double range = hi - lo;
-    if (range > 0 && (hi - med) > 4.0 * (med - lo) + 1e-12 * range) {
-      // log(y − min + c), c a small fraction of the median's distance to the minimum.
-      double c = std::max((med - lo) * 0.1, range * 1e-3);
-      t = (y.array() - lo + c).log().matrix();
-    }
-  }
-  double mean = t.mean();
-  double sd = n > 1 ? std::sqrt((t.array() - mean).square().sum() / static_cast<double>(n - 1)) : 0.0;
-  if (!(sd > 1e-12)) sd = 1.0;
-  return ((t.array() - mean) / sd).matrix();
-}
 
 // Indices of at most `cap` points: the best cap/2 by y, then a farthest-point spread of
 // the rest (each next point the one farthest from those chosen so far).
@@ -253,7 +213,12 @@ class GpSampler final : public Sampler {
     // Data cap.
     std::vector<Eigen::Index> kept = select_subset(X_all, y_all, o_.max_trials);
     MatrixXd X = rows_of(X_all, kept);
-    VectorXd y = transform_outputs(rows_of(y_all, kept), o_.transform);
+    // Output transform; with `noise: auto`, the noise measured in the learning curves.
+    std::optional<double> noise;
+    if (o_.noise == GpOptions::Noise::Auto) noise = detail::report_noise_variance(c.history);
+    const detail::TransformedOutputs out =
+        detail::transform_outputs(rows_of(y_all, kept), o_.transform, noise ? std::sqrt(*noise) : 0);
+    const VectorXd& y = out.y;
 
     // Two streams of (seed, trial number): the fit's extra starts and the candidates.
     const auto number = static_cast<std::uint64_t>(c.trial_number);
@@ -261,6 +226,12 @@ class GpSampler final : public Sampler {
     detail::Rng rng(detail::mix64(seed_, 0x677061637175ULL), number);
     detail::GpFitOptions fit_options;
     fit_options.restarts = o_.restarts;
+    if (std::isfinite(out.noise_variance)) {
+      // Measured, so the prior sits on it (a factor e^0.5 either way is one sd).
+      fit_options.noise_log_mean = std::log(std::clamp(
+          out.noise_variance, fit_options.min_noise_variance, fit_options.max_noise_variance));
+      fit_options.noise_log_sd = 0.5;
+    }
     std::vector<Eigen::Index> fit_idx = select_subset(X, y, o_.fit_trials);
     detail::GpHyperparameters h =
         detail::fit_gp_hyperparameters(rows_of(X, fit_idx), rows_of(y, fit_idx), fit_options, fit_rng);

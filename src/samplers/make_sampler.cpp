@@ -69,6 +69,8 @@ std::unique_ptr<Sampler> make_sampler(const SamplerOptions& o) {
                    : GpOptions::Pruned::Last;
     std::string cost = settings.word("cost", "off", {"auto", "on", "off"});
     g.cost = cost == "auto" ? GpOptions::Cost::Auto : cost == "on" ? GpOptions::Cost::On : GpOptions::Cost::Off;
+    g.noise = settings.word("noise", "auto", {"auto", "prior"}) == "auto" ? GpOptions::Noise::Auto
+                                                                      : GpOptions::Noise::Prior;
     sampler = make_gp_sampler(o.seed, g);
   } else {
     throw ConfigError("sampler.name", fmt::format("unknown sampler '{}'; available: auto, "

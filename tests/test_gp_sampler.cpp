@@ -520,6 +520,10 @@ TEST(GpOutputs, ReportNoiseIsTheJitterAroundEachCurvesLastFourReports) {
   };
   ASSERT_TRUE(detail::report_noise_variance(history));
   EXPECT_NEAR(*detail::report_noise_variance(history), 9e-5, 1e-12);  // median of 0, 9e-5, 0.4
+  // An even count: the mean of the middle two, (9e-5 + 0.4) / 2.
+  history.push_back(curve(6, TrialState::Complete, {{2, 1}, {4, 0}, {6, 1}, {8, 0}}));
+  EXPECT_NEAR(*detail::report_noise_variance(history), (9e-5 + 0.4) / 2, 1e-12);
+  history.pop_back();
   history.erase(history.begin() + 2);
   EXPECT_FALSE(detail::report_noise_variance(history));  // 2 trials are too few
 }

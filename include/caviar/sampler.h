@@ -166,7 +166,7 @@ struct GpOptions {
   // docs/benchmarks.md); on; auto: on once the median finished trial took at least 1 s.
   enum class Cost { Auto, On, Off } cost = Cost::Off;
   // The objective's noise: auto (measured in the learning curves, from the jitter of each
-  // finished trial's last 4 reports, once 3 trials have them; then the log warp keeps values
+  // complete trial's last 4 reports, once 3 trials have them; then the log warp keeps values
   // within the noise together and the GP's noise prior sits on it), or prior (always
   // inferred from the values alone, under a prior that expects almost none).
   enum class Noise { Auto, Prior } noise = Noise::Auto;

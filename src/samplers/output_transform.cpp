@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 
+#include "pruners/pruners.h"
+
 namespace caviar::detail {
 
 std::optional<double> report_noise_variance(const std::vector<TrialRecord>& history) {
@@ -36,10 +38,7 @@ std::optional<double> report_noise_variance(const std::vector<TrialRecord>& hist
     if (std::isfinite(rss)) per_trial.push_back(rss / (kReports - 2));
   }
   if (per_trial.size() < kMinTrials) return std::nullopt;
-  // The median (the upper middle one of an even count).
-  auto mid = per_trial.begin() + static_cast<std::ptrdiff_t>(per_trial.size() / 2);
-  std::nth_element(per_trial.begin(), mid, per_trial.end());
-  return *mid;
+  return pruners::linear_percentile(std::move(per_trial), 50);
 }
 
 TransformedOutputs transform_outputs(const Eigen::VectorXd& y, GpOptions::Transform mode,

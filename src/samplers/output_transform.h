@@ -5,8 +5,8 @@
 // that jitter is the noise of its final value too (a configuration trained again, or nudged
 // by a hair, lands that far off). For every complete trial with at least 4 reports, a
 // straight line is fitted to its last 4 (value against step) and σ² = RSS / (4 − 2), the
-// unbiased residual variance; the estimate is the median over trials (the upper middle one
-// of an even count, as the skewness test below takes it), once 3 trials have one. Pruned
+// unbiased residual variance; the estimate is the median over trials, once 3 trials have
+// one. Pruned
 // trials are left out: stopped on the steep part of their curve, they would count its
 // bend as noise. Objectives that report nothing (or too little) have no estimate, and the
 // GP then infers its noise from the values alone, under a prior that expects almost none.

@@ -13,6 +13,7 @@
 #include "bench/suite.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
+#include "samplers/acquisition.h"
 #include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
@@ -228,6 +229,40 @@ TEST(GpAcquisition, LogEiMatchesLogOfEiAndStaysFiniteInTheTail) {
   }
 }
 
+// EI and augmented EI at hand-worked posteriors, and their gradients.
+TEST(GpAcquisition, AugmentedEiIsEiTimesTheNoiseFactor) {
+  // EI of N(μ, s²) under best, minimising: (best − μ) Φ(z) + s φ(z), z = (best − μ)/s.
+  auto ei = [](double best, double mean, double var) {
+    double s = std::sqrt(var), z = (best - mean) / s;
+    return (best - mean) * 0.5 * std::erfc(-z / std::sqrt(2.0)) +
+           s * std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi);
+  };
+  const detail::LogAcquisition plain{0.2, 0.0};
+  EXPECT_NEAR(plain(0.5, 0.09), std::log(ei(0.2, 0.5, 0.09)), 1e-12);
+  // s² = 0.03, σn² = 0.01: r = 0.2, σn = 0.1, so the factor is 1 − 0.1/0.2 = 1/2.
+  const detail::LogAcquisition augmented{0.2, 0.01};
+  EXPECT_NEAR(augmented(0.5, 0.03), std::log(0.5 * ei(0.2, 0.5, 0.03)), 1e-12);
+  // s² = 0.0005, σn² = 0.02: r² = 0.0205, factor 1 − √(0.02/0.0205) ≈ 0.01227.
+  const detail::LogAcquisition noisy{0.0, 0.02};
+  EXPECT_NEAR(noisy(0.1, 0.0005), std::log((1 - std::sqrt(0.02 / 0.0205)) * ei(0.0, 0.1, 0.0005)),
+              1e-9);
+  // A posterior pinned down to nothing: the factor's log is very negative but finite.
+  EXPECT_TRUE(std::isfinite(noisy(0.1, 0.0)));
+  EXPECT_LT(noisy(0.1, 0.0), noisy(0.1, 1e-8));
+  // Gradients against central differences, tail of log h and noiseless case included.
+  for (const detail::LogAcquisition& a : {plain, augmented, noisy})
+    for (double mean : {-1.0, 0.1, 3.0})
+      for (double var : {1e-4, 0.05, 0.8}) {
+        double dm = 0, dv = 0;
+        a(mean, var, &dm, &dv);
+        double fm = (a(mean + 1e-6, var) - a(mean - 1e-6, var)) / 2e-6;
+        double hv = var * 1e-5;
+        double fv = (a(mean, var + hv) - a(mean, var - hv)) / (2 * hv);
+        EXPECT_NEAR(dm, fm, 1e-5 * std::max(1.0, std::abs(fm))) << mean << " " << var;
+        EXPECT_NEAR(dv, fv, 1e-5 * std::max(1.0, std::abs(fv))) << mean << " " << var;
+      }
+}
+
 TEST(Lbfgsb, FindsBoundAndInteriorMinima) {
   detail::Objective quadratic = [](const Eigen::VectorXd& x, Eigen::VectorXd& g) {
     g.resize(2);
@@ -423,7 +458,8 @@ TEST(GpSampler, SettingsAreChecked) {
                    {"max_trials", 100},
                    {"transform", "none"},
                    {"pruned", "last"},
-                   {"noise", "prior"}})
+                   {"noise", "prior"},
+                   {"acquisition", "ei"}})
                 ->name(),
             "gp");
   auto key_of = [](json settings) {
@@ -439,6 +475,7 @@ TEST(GpSampler, SettingsAreChecked) {
   EXPECT_NE(key_of({{"pruned", "first"}}).find("sampler.pruned"), std::string::npos);
   EXPECT_NE(key_of({{"cost", "yes"}}).find("sampler.cost"), std::string::npos);
   EXPECT_NE(key_of({{"noise", "none"}}).find("sampler.noise"), std::string::npos);
+  EXPECT_NE(key_of({{"acquisition", "ucb"}}).find("sampler.acquisition"), std::string::npos);
   EXPECT_NE(key_of({{"max_trials", 1.5}}).find("sampler.max_trials"), std::string::npos);
   EXPECT_NE(key_of({{"startup_trials", 5}}).find("sampler.startup_trials"), std::string::npos);
 }

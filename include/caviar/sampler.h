@@ -170,6 +170,11 @@ struct GpOptions {
   // within the noise together and the GP's noise prior sits on it), or prior (always
   // inferred from the values alone, under a prior that expects almost none).
   enum class Noise { Auto, Prior } noise = Noise::Auto;
+  // The acquisition (samplers/acquisition.h): ei (log expected improvement over the best
+  // value), aei (augmented EI for noisy objectives, Huang et al. 2006: a point the data
+  // already pin down to within the noise is not proposed again), or auto (aei when the
+  // noise was measured in the learning curves, as with `noise: auto`; ei otherwise).
+  enum class Acquisition { Auto, Ei, Aei } acquisition = Acquisition::Auto;
 };
 std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options = {});
 

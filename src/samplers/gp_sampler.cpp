@@ -16,9 +16,11 @@
 //  5. Running, waiting and failed trials (the last 200 in history order) enter as
 //     kriging-believer fantasies, observed at the posterior mean: the mean is unchanged and
 //     the variance shrinks there, so the next suggestions go elsewhere.
-//  6. Log expected improvement (Ament et al. 2023) over the best transformed value (with
-//     `cost`, less the predicted log seconds per step: EI per second, samplers/cost_model.h),
-//     maximised over `candidates` points (three quarters uniform, a quarter Gaussian
+//  6. The acquisition (samplers/acquisition.h): log expected improvement (Ament et al. 2023)
+//     over the best transformed value; once the noise is measured (`acquisition: auto`),
+//     augmented EI (Huang et al. 2006), which does not propose again what the data already
+//     pin down to within the noise. With `cost`, less the predicted log seconds per step (EI
+//     per second, samplers/cost_model.h). It is maximised over `candidates` points (three quarters uniform, a quarter Gaussian
 //     perturbations of the five best trials), every candidate scored at its rounded point;
 //     the best `refine` are polished by bounded L-BFGS over the continuous parameters (and
 //     the relaxation of ints with more than 16 values), then by a neighbourhood search over
@@ -30,6 +32,7 @@
 
 #include "caviar/sampler.h"
 #include "core/random.h"
+#include "samplers/acquisition.h"
 #include "samplers/cost_model.h"
 #include "samplers/gaussian_process.h"
 #include "samplers/lbfgsb.h"
@@ -40,6 +43,7 @@ namespace caviar {
 namespace {
 
 using detail::GaussianProcess;
+using detail::LogAcquisition;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -236,6 +240,9 @@ class GpSampler final : public Sampler {
     detail::GpHyperparameters h =
         detail::fit_gp_hyperparameters(rows_of(X, fit_idx), rows_of(y, fit_idx), fit_options, fit_rng);
     GaussianProcess model(X, y, h);
+    const bool augmented = o_.acquisition == GpOptions::Acquisition::Aei ||
+                           (o_.acquisition == GpOptions::Acquisition::Auto && noise);
+    const LogAcquisition acquisition = make_acquisition(model, X, y, h, augmented);
 
     // Kriging believer: pending points observed at the posterior mean.
     if (!pending.empty()) {
@@ -252,18 +259,14 @@ class GpSampler final : public Sampler {
       y2 << y, pm;
       model = GaussianProcess(std::move(X2), std::move(y2), h);
     }
-    const double best = y.minCoeff();
     const std::optional<detail::CostModel> cost = fit_cost_model(xs, timed, log_costs, seconds, fit_rng);
 
-    // The acquisition: log EI at GP inputs, per predicted second when costs are modelled.
-    auto log_ei = [&](const MatrixXd& Z) {
+    // The acquisition at GP inputs, per predicted second when costs are modelled.
+    auto score_all = [&](const MatrixXd& Z) {
       VectorXd mean, var;
       model.predict(Z, mean, var);
       VectorXd out(Z.rows());
-      for (Eigen::Index i = 0; i < Z.rows(); ++i) {
-        double sd = std::sqrt(std::max(var[i], 1e-30));
-        out[i] = detail::log_h((best - mean[i]) / sd) + std::log(sd);
-      }
+      for (Eigen::Index i = 0; i < Z.rows(); ++i) out[i] = acquisition(mean[i], var[i]);
       if (cost) out -= (*cost)(Z);
       return out;
     };
@@ -293,7 +296,7 @@ class GpSampler final : public Sampler {
     MatrixXd Z(n_cand, d);
     for (int i = 0; i < n_cand; ++i)
       Z.row(i) = enc.encode(enc.decode(cand[static_cast<std::size_t>(i)], c.fixed)).transpose();
-    VectorXd scores = log_ei(Z);
+    VectorXd scores = score_all(Z);
 
     // Refine the best few.
     std::vector<int> order(static_cast<std::size_t>(n_cand));
@@ -305,13 +308,26 @@ class GpSampler final : public Sampler {
     double best_score = scores[order[0]];
     for (int r = 0; r < n_refine; ++r) {
       std::vector<double> u = cand[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])];
-      double s = refine(enc, c, model, cost ? &*cost : nullptr, best, u);
+      double s = refine(enc, c, model, cost ? &*cost : nullptr, acquisition, u);
       if (s > best_score) best_score = s, best_u = u;
     }
     return enc.decode(best_u, c.fixed);
   }
 
  private:
+  // ei: over the best value. aei: over the posterior mean at the trial with the least
+  // mean + sd (Huang et al.'s effective best), with the fitted noise.
+  static LogAcquisition make_acquisition(const GaussianProcess& model, const MatrixXd& X,
+                                         const VectorXd& y, const detail::GpHyperparameters& h,
+                                         bool augmented) {
+    if (!augmented) return {y.minCoeff(), 0.0};
+    VectorXd mean, var;
+    model.predict(X, mean, var);
+    Eigen::Index at = 0;
+    (mean + var.cwiseMax(0.0).cwiseSqrt()).minCoeff(&at);
+    return {mean[at], h.noise_variance};
+  }
+
   // The cost model (cost_model.h) when costs are to be modelled: `cost: on`, or `auto` with
   // a median trial of at least kCostAutoSeconds; from at most fit_trials of the timed trials.
   static constexpr double kCostAutoSeconds = 1.0;
@@ -339,14 +355,14 @@ class GpSampler final : public Sampler {
   // Improves u in place: L-BFGS over the continuous active free parameters, then a
   // neighbourhood search over discrete ones, twice. Returns the final acquisition value.
   double refine(const Encoding& enc, const SampleContext& c, const GaussianProcess& model,
-                const detail::CostModel* cost, double best, std::vector<double>& u) const {
+                const detail::CostModel* cost, const LogAcquisition& acquisition,
+                std::vector<double>& u) const {
     const auto& ps = c.space.params();
     auto score_of = [&](const std::vector<double>& point) {
       VectorXd z = enc.encode(enc.decode(point, c.fixed));
       double mean, var;
       model.predict(z, mean, var);
-      double sd = std::sqrt(std::max(var, 1e-30));
-      return detail::log_h((best - mean) / sd) + std::log(sd) - (cost ? (*cost)(z) : 0.0);
+      return acquisition(mean, var) - (cost ? (*cost)(z) : 0.0);
     };
     double score = score_of(u);
     for (int round = 0; round < 2; ++round) {
@@ -371,18 +387,14 @@ class GpSampler final : public Sampler {
           double mean, var;
           VectorXd dm, dv;
           model.predict(z, mean, var, &dm, &dv);
-          double sd = std::sqrt(std::max(var, 1e-30));
-          double zz = (best - mean) / sd;
-          double value = detail::log_h(zz) + std::log(sd);
-          // d/dz of log EI: log_h'(zz) dzz + dsd/sd, dsd = dv / (2 sd).
-          double lh = detail::log_h_derivative(zz);
+          double d_mean, d_var;
+          double value = acquisition(mean, var, &d_mean, &d_var);
           VectorXd dc;
           if (cost) value -= (*cost)(z, &dc);
           g.resize(m);
           for (Eigen::Index k = 0; k < m; ++k) {
             auto j = enc.columns()[free[k]].offset;
-            double dsd = dv[j] / (2 * sd);
-            g[k] = -(lh * (-dm[j] / sd - zz * dsd / sd) + dsd / sd - (cost ? dc[j] : 0.0));
+            g[k] = -(d_mean * dm[j] + d_var * dv[j] - (cost ? dc[j] : 0.0));
           }
           return -value;
         };

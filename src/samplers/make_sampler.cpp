@@ -71,6 +71,10 @@ std::unique_ptr<Sampler> make_sampler(const SamplerOptions& o) {
     g.cost = cost == "auto" ? GpOptions::Cost::Auto : cost == "on" ? GpOptions::Cost::On : GpOptions::Cost::Off;
     g.noise = settings.word("noise", "auto", {"auto", "prior"}) == "auto" ? GpOptions::Noise::Auto
                                                                       : GpOptions::Noise::Prior;
+    std::string acquisition = settings.word("acquisition", "auto", {"auto", "ei", "aei"});
+    g.acquisition = acquisition == "auto" ? GpOptions::Acquisition::Auto
+                    : acquisition == "ei" ? GpOptions::Acquisition::Ei
+                                          : GpOptions::Acquisition::Aei;
     sampler = make_gp_sampler(o.seed, g);
   } else {
     throw ConfigError("sampler.name", fmt::format("unknown sampler '{}'; available: auto, "

@@ -172,8 +172,8 @@ struct GpOptions {
   enum class Noise { Auto, Prior } noise = Noise::Auto;
   // The acquisition (samplers/acquisition.h): ei (log expected improvement over the best
   // value), aei (augmented EI for noisy objectives, Huang et al. 2006: a point the data
-  // already pin down to within the noise is not proposed again), or auto (aei when the
-  // noise was measured in the learning curves, as with `noise: auto`; ei otherwise).
+  // already pin down to within the noise is not proposed again), or auto (aei once trials
+  // report learning curves, the mark of a training run and its noise; ei otherwise).
   enum class Acquisition { Auto, Ei, Aei } acquisition = Acquisition::Auto;
 };
 std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options = {});

@@ -17,14 +17,15 @@
 //     kriging-believer fantasies, observed at the posterior mean: the mean is unchanged and
 //     the variance shrinks there, so the next suggestions go elsewhere.
 //  6. The acquisition (samplers/acquisition.h): log expected improvement (Ament et al. 2023)
-//     over the best transformed value; once the noise is measured (`acquisition: auto`),
-//     augmented EI (Huang et al. 2006), which does not propose again what the data already
-//     pin down to within the noise. With `cost`, less the predicted log seconds per step (EI
-//     per second, samplers/cost_model.h). It is maximised over `candidates` points (three quarters uniform, a quarter Gaussian
-//     perturbations of the five best trials), every candidate scored at its rounded point;
-//     the best `refine` are polished by bounded L-BFGS over the continuous parameters (and
-//     the relaxation of ints with more than 16 values), then by a neighbourhood search over
-//     ints (±1 step) and choices (every value), twice.
+//     over the best transformed value; once trials report learning curves (`acquisition:
+//     auto`), augmented EI (Huang et al. 2006), over the posterior mean at the effective best
+//     trial, which does not propose again what the data already pin down to within the
+//     noise. With `cost`, less the predicted log seconds per step (EI per second,
+//     samplers/cost_model.h). It is maximised over `candidates` points (three quarters
+//     uniform, a quarter Gaussian perturbations of the five best trials), every candidate
+//     scored at its rounded point; the best `refine` are polished by bounded L-BFGS over
+//     the continuous parameters (and the relaxation of ints with more than 16 values), then
+//     by a neighbourhood search over ints (±1 step) and choices (every value), twice.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -240,8 +241,13 @@ class GpSampler final : public Sampler {
     detail::GpHyperparameters h =
         detail::fit_gp_hyperparameters(rows_of(X, fit_idx), rows_of(y, fit_idx), fit_options, fit_rng);
     GaussianProcess model(X, y, h);
-    const bool augmented = o_.acquisition == GpOptions::Acquisition::Aei ||
-                           (o_.acquisition == GpOptions::Acquisition::Auto && noise);
+    // The acquisition's incumbent comes from the data alone, before the fantasies below
+    // (which leave the mean where it is and are no evidence).
+    const bool augmented =
+        o_.acquisition == GpOptions::Acquisition::Aei ||
+        (o_.acquisition == GpOptions::Acquisition::Auto &&
+         std::any_of(c.history.begin(), c.history.end(),
+                     [](const TrialRecord& t) { return !t.intermediate.empty(); }));
     const LogAcquisition acquisition = make_acquisition(model, X, y, h, augmented);
 
     // Kriging believer: pending points observed at the posterior mean.
@@ -324,7 +330,7 @@ class GpSampler final : public Sampler {
     VectorXd mean, var;
     model.predict(X, mean, var);
     Eigen::Index at = 0;
-    (mean + var.cwiseMax(0.0).cwiseSqrt()).minCoeff(&at);
+    (mean + var.cwiseSqrt()).minCoeff(&at);
     return {mean[at], h.noise_variance};
   }
 

@@ -27,6 +27,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "support/files.h"
+#include "support/processes.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -34,6 +35,7 @@ using json = nlohmann::json;
 namespace {
 
 using caviar::testing::TempDir;
+using caviar::testing::process_gone;
 using caviar::testing::read_file;
 using caviar::testing::write_file;
 
@@ -165,13 +167,6 @@ std::map<std::string, int> count_states(const json& trials) {
   std::map<std::string, int> out;
   for (const auto& t : trials) ++out[t["state"].get<std::string>()];
   return out;
-}
-
-bool process_gone(pid_t pid) {
-  if (kill(pid, 0) == -1 && errno == ESRCH) return true;
-  std::string stat = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
-  auto close_paren = stat.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] == 'Z';
 }
 
 // Waits until every pid is gone; returns those still alive after `limit` (and kills them).

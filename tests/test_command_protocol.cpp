@@ -26,6 +26,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "support/files.h"
+#include "support/processes.h"
 #include "caviar/tuner.h"
 
 using namespace caviar;
@@ -34,6 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using caviar::testing::TempDir;
+using caviar::testing::process_gone;
 using caviar::testing::read_file;
 using caviar::testing::write_file;
 
@@ -129,14 +131,6 @@ TrialRecord run_one(const fs::path& dir, const CommandObjective& obj, double* se
   EXPECT_EQ(out.trials.size(), 1u);
   if (seconds) *seconds = out.seconds;
   return out.trials.empty() ? TrialRecord{} : out.trials[0];
-}
-
-// Whether the process is gone (or a zombie, which runs nothing and waits to be reaped).
-bool process_gone(pid_t pid) {
-  if (kill(pid, 0) == -1 && errno == ESRCH) return true;
-  std::string stat = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
-  auto close_paren = stat.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] == 'Z';
 }
 
 bool wait_gone(pid_t pid, std::chrono::milliseconds limit) {

@@ -11,6 +11,7 @@
 #include "caviar/study.h"
 #include "caviar/tuner.h"
 #include "support/files.h"
+#include "support/processes.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
@@ -77,7 +78,7 @@ TEST(PruningInStudies, PrunedCommandTrialsGroupIsGone) {
     pid_t pid = std::stoi(caviar::testing::read_file(dir / "runs" / "0003" / file));
     bool gone = false;
     for (int i = 0; i < 40 && !gone; ++i) {
-      gone = kill(pid, 0) != 0;
+      gone = caviar::testing::process_gone(pid);
       if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(gone) << file << " " << pid << " outlived its pruned trial";

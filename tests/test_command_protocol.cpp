@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using caviar::testing::TempDir;
-using caviar::testing::process_gone;
+using caviar::testing::wait_gone;
 using caviar::testing::read_file;
 using caviar::testing::write_file;
 
@@ -131,15 +131,6 @@ TrialRecord run_one(const fs::path& dir, const CommandObjective& obj, double* se
   EXPECT_EQ(out.trials.size(), 1u);
   if (seconds) *seconds = out.seconds;
   return out.trials.empty() ? TrialRecord{} : out.trials[0];
-}
-
-bool wait_gone(pid_t pid, std::chrono::milliseconds limit) {
-  auto until = SteadyClock::now() + limit;
-  while (SteadyClock::now() < until) {
-    if (process_gone(pid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return process_gone(pid);
 }
 
 pid_t read_pid(const fs::path& file) {

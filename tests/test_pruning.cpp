@@ -2,10 +2,6 @@
 // get SIGTERM to their process group, and both are stored as pruned with their last value.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
-#include <thread>
-
 #include "caviar/executor.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
@@ -76,11 +72,6 @@ TEST(PruningInStudies, PrunedCommandTrialsGroupIsGone) {
   EXPECT_NE(pruned.reason().find("pruned by the median pruner"), std::string::npos) << pruned.reason();
   for (const char* file : {"pid", "child"}) {
     pid_t pid = std::stoi(caviar::testing::read_file(dir / "runs" / "0003" / file));
-    bool gone = false;
-    for (int i = 0; i < 40 && !gone; ++i) {
-      gone = caviar::testing::process_gone(pid);
-      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    EXPECT_TRUE(gone) << file << " " << pid << " outlived its pruned trial";
+    EXPECT_TRUE(caviar::testing::wait_gone(pid, std::chrono::milliseconds(2000))) << file << " " << pid << " outlived its pruned trial";
   }
 }

@@ -5,7 +5,7 @@
 // run_optuna.py's CSV are joined in as extra columns, and --goal checks one sampler against
 // Optuna's best per problem and against BoTorch's recorded medians (baselines.md).
 //
-//   bench_quality [--samplers auto,tpe,gp,cmaes,random,sobol] [--problems all]
+//   bench_quality [--samplers auto,tpe,gp,cmaes,random,sobol,gp:indifference=0] [--problems all]
 //                 [--seeds 0-9] [--trials 100] [--jobs 2] [--csv out.csv]
 //                 [--optuna results_quality.csv] [--goal auto]
 //
@@ -97,13 +97,29 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+// A sampler with its settings after colons, as in gp:indifference=0:acquisition=ei (a value
+// is a JSON number or true/false where it parses as one, else a string).
+SamplerOptions sampler_spec(const std::string& spec, std::uint64_t seed) {
+  std::vector<std::string> parts;
+  std::stringstream in(spec);
+  for (std::string part; std::getline(in, part, ':');) parts.push_back(part);
+  SamplerOptions o{parts.empty() ? spec : parts[0], seed, json::object()};
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    auto eq = parts[i].find('=');
+    if (eq == std::string::npos) throw std::invalid_argument("sampler setting without '=': " + parts[i]);
+    std::string value = parts[i].substr(eq + 1);
+    json v = json::parse(value, nullptr, false);
+    o.settings[parts[i].substr(0, eq)] = v.is_discarded() || v.is_string() ? json(value) : v;
+  }
+  return o;
+}
+
 Run run_one(const suite::Problem& problem, const std::string& sampler, int seed, int trials) {
   StudyOptions o;
   o.name = problem.name;
   o.direction = Direction::Minimize;
   o.space = problem.space;
-  o.sampler.name = sampler;
-  o.sampler.seed = static_cast<std::uint64_t>(seed);
+  o.sampler = sampler_spec(sampler, static_cast<std::uint64_t>(seed));
   o.budget = trials;
   double start = thread_cpu_seconds();
   Study study(open_storage("memory"), o);
@@ -192,7 +208,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> names = split(samplers);
   std::vector<int> seed_list = parse_seeds(seeds);
-  for (const auto& n : names) make_sampler(SamplerOptions{n, 0, json::object()});  // checks names
+  for (const auto& n : names) make_sampler(sampler_spec(n, 0));  // checks names and settings
 
   struct Job {
     const suite::Problem* problem;

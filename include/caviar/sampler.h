@@ -175,6 +175,12 @@ struct GpOptions {
   // already pin down to within the noise is not proposed again), or auto (aei once trials
   // report learning curves, the mark of a training run and its noise; ei otherwise).
   enum class Acquisition { Auto, Ei, Aei } acquisition = Acquisition::Auto;
+  // Where the model is indifferent (with augmented EI only, i.e. noisy objectives): after
+  // the acquisition is maximised, each parameter whose fitted length scales exceed the
+  // cube's width gets a uniform random value, kept while the posterior mean stays within
+  // one noise sd and the log acquisition within this much of its maximum (1: a factor e).
+  // 0: always the argmax.
+  double indifference = 1.0;
 };
 std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options = {});
 

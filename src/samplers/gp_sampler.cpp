@@ -162,6 +162,23 @@ VectorXd rows_of(const VectorXd& y, const std::vector<Eigen::Index>& idx) {
   return out;
 }
 
+// The acquisition at GP inputs (rows of Z), less the predicted log seconds per step when
+// costs are modelled.
+struct Scorer {
+  const GaussianProcess& model;
+  const LogAcquisition& acquisition;
+  const detail::CostModel* cost;
+
+  VectorXd operator()(const MatrixXd& Z) const {
+    VectorXd mean, var;
+    model.predict(Z, mean, var);
+    VectorXd out(Z.rows());
+    for (Eigen::Index i = 0; i < Z.rows(); ++i) out[i] = acquisition(mean[i], var[i]);
+    if (cost) out -= (*cost)(Z);
+    return out;
+  }
+};
+
 // Ints (and stepped floats) with more values than this are also refined by L-BFGS on their
 // continuous relaxation; all are rounded before a point is scored.
 constexpr std::size_t kRelaxAbove = 16;
@@ -266,16 +283,7 @@ class GpSampler final : public Sampler {
       model = GaussianProcess(std::move(X2), std::move(y2), h);
     }
     const std::optional<detail::CostModel> cost = fit_cost_model(xs, timed, log_costs, seconds, fit_rng);
-
-    // The acquisition at GP inputs, per predicted second when costs are modelled.
-    auto score_all = [&](const MatrixXd& Z) {
-      VectorXd mean, var;
-      model.predict(Z, mean, var);
-      VectorXd out(Z.rows());
-      for (Eigen::Index i = 0; i < Z.rows(); ++i) out[i] = acquisition(mean[i], var[i]);
-      if (cost) out -= (*cost)(Z);
-      return out;
-    };
+    const Scorer score{model, acquisition, cost ? &*cost : nullptr};
 
     // Candidates: raw cube points (one coordinate per parameter).
     const std::size_t P = c.space.size();
@@ -302,7 +310,7 @@ class GpSampler final : public Sampler {
     MatrixXd Z(n_cand, d);
     for (int i = 0; i < n_cand; ++i)
       Z.row(i) = enc.encode(enc.decode(cand[static_cast<std::size_t>(i)], c.fixed)).transpose();
-    VectorXd scores = score_all(Z);
+    VectorXd scores = score(Z);
 
     // Refine the best few.
     std::vector<int> order(static_cast<std::size_t>(n_cand));
@@ -314,9 +322,10 @@ class GpSampler final : public Sampler {
     double best_score = scores[order[0]];
     for (int r = 0; r < n_refine; ++r) {
       std::vector<double> u = cand[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])];
-      double s = refine(enc, c, model, cost ? &*cost : nullptr, acquisition, u);
+      double s = refine(enc, c, score, u);
       if (s > best_score) best_score = s, best_u = u;
     }
+    if (o_.indifference > 0 && augmented) draw_where_indifferent(enc, c, score, best_score, best_u);
     return enc.decode(best_u, c.fixed);
   }
 
@@ -358,17 +367,53 @@ class GpSampler final : public Sampler {
     return detail::CostModel::fit(rows_of(X, keep), rows_of(lc, keep), o_.restarts, rng);
   }
 
+  // Where the model is indifferent, a random value rather than the acquisition's argmax.
+  // Each free parameter whose length scales all exceed the unit cube's width (the model
+  // sees little change across its whole range) gets a uniform draw, in a random order,
+  // kept when the posterior mean stays within one noise sd of the argmax's (the data
+  // cannot tell the two apart) and the log acquisition within `indifference` of its
+  // maximum. Such a parameter otherwise sits at whichever bound its faint trend and the
+  // larger variance at the edge favour, trial after trial, and its interior is never
+  // tried. Only with augmented EI, i.e. for noisy objectives such as training runs.
+  static constexpr double kIndifferentLengthScale = 1.0;
+  void draw_where_indifferent(const Encoding& enc, const SampleContext& c, const Scorer& scorer,
+                              double best_score, std::vector<double>& u) const {
+    const detail::GpHyperparameters& h = scorer.model.hyperparameters();
+    const VectorXd& ls = h.length_scales;
+    auto mean_at = [&](const std::vector<double>& point) {
+      double mean, var;
+      scorer.model.predict(enc.encode(enc.decode(point, c.fixed)), mean, var);
+      return mean;
+    };
+    const double worst_mean = mean_at(u) + std::sqrt(h.noise_variance);
+    detail::Rng rng(detail::mix64(seed_, 0x696e64696666ULL), static_cast<std::uint64_t>(c.trial_number));
+    const auto& ps = c.space.params();
+    std::vector<std::size_t> order(ps.size());
+    std::iota(order.begin(), order.end(), 0);
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    for (std::size_t i : order) {
+      const Column& col = enc.columns()[i];
+      if (c.fixed.count(ps[i].name) || ls.segment(col.offset, col.width).minCoeff() < kIndifferentLengthScale)
+        continue;
+      std::vector<double> trial = u;
+      trial[i] = rng.uniform();
+      const MatrixXd z = enc.encode(enc.decode(trial, c.fixed)).transpose();
+      if (mean_at(trial) <= worst_mean && scorer(z)[0] >= best_score - o_.indifference)
+        u = std::move(trial);
+    }
+  }
+
   // Improves u in place: L-BFGS over the continuous active free parameters, then a
   // neighbourhood search over discrete ones, twice. Returns the final acquisition value.
-  double refine(const Encoding& enc, const SampleContext& c, const GaussianProcess& model,
-                const detail::CostModel* cost, const LogAcquisition& acquisition,
+  double refine(const Encoding& enc, const SampleContext& c, const Scorer& scorer,
                 std::vector<double>& u) const {
     const auto& ps = c.space.params();
+    const GaussianProcess& model = scorer.model;
+    const LogAcquisition& acquisition = scorer.acquisition;
+    const detail::CostModel* cost = scorer.cost;
     auto score_of = [&](const std::vector<double>& point) {
-      VectorXd z = enc.encode(enc.decode(point, c.fixed));
-      double mean, var;
-      model.predict(z, mean, var);
-      return acquisition(mean, var) - (cost ? (*cost)(z) : 0.0);
+      const MatrixXd z = enc.encode(enc.decode(point, c.fixed)).transpose();
+      return scorer(z)[0];
     };
     double score = score_of(u);
     for (int round = 0; round < 2; ++round) {

@@ -75,6 +75,7 @@ std::unique_ptr<Sampler> make_sampler(const SamplerOptions& o) {
     g.acquisition = acquisition == "auto" ? GpOptions::Acquisition::Auto
                     : acquisition == "ei" ? GpOptions::Acquisition::Ei
                                           : GpOptions::Acquisition::Aei;
+    g.indifference = settings.number("indifference", g.indifference, 0, 1e6);
     sampler = make_gp_sampler(o.seed, g);
   } else {
     throw ConfigError("sampler.name", fmt::format("unknown sampler '{}'; available: auto, "

@@ -26,6 +26,9 @@
 //     scored at its rounded point; the best `refine` are polished by bounded L-BFGS over
 //     the continuous parameters (and the relaxation of ints with more than 16 values), then
 //     by a neighbourhood search over ints (±1 step) and choices (every value), twice.
+//  7. With augmented EI, `indifference`: a parameter whose length scales all exceed the
+//     cube's width gets a uniform draw instead of its argmax value (nearly always a bound)
+//     when the mean stays within the noise and the acquisition within a factor e^indifference.
 #include <algorithm>
 #include <cmath>
 #include <limits>

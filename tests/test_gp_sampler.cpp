@@ -629,6 +629,17 @@ TEST(GpSampler, AugmentedEiDoesNotTrainAgainWhereTheDataPinTheMeanDown) {
   EXPECT_EQ(suggestions(json::object()), suggestions({{"acquisition", "ei"}}));
 }
 
+// 20 random points of a space {x0, x1} scored (x0 − 0.3)², with no dependence on x1.
+static std::vector<TrialRecord> depends_on_x0_alone(const SearchSpace& space, std::uint64_t seed) {
+  auto random = make_random_sampler(seed);
+  std::vector<TrialRecord> history;
+  for (int i = 0; i < 20; ++i) {
+    Params params = *random->suggest(SampleContext{space, history, i, Direction::Minimize, Params{}});
+    history.push_back(complete(i, params, std::pow(params.at("x0") - 0.3, 2)));
+  }
+  return history;
+}
+
 // x1 does not matter (the objective depends on x0 alone; the runs report jittery curves, so
 // the acquisition is augmented EI, for noisy objectives). The acquisition's argmax puts it
 // at a bound, where the GP's slight trend and larger variance point, on most suggestions;
@@ -638,14 +649,10 @@ TEST(GpSampler, AParameterThatDoesNotMatterIsDrawnNotPinnedToABound) {
   const SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
     "x0": {"type": "float", "low": 0, "high": 1},
     "x1": {"type": "float", "low": 0, "high": 1}})"));
-  auto random = make_random_sampler(5);
-  std::vector<TrialRecord> history;
-  for (int i = 0; i < 20; ++i) {
-    Params params = *random->suggest(SampleContext{space, history, i, Direction::Minimize, Params{}});
-    const double v = std::pow(params.at("x0") - 0.3, 2);
-    TrialRecord t = complete(i, params, v);
+  std::vector<TrialRecord> history = depends_on_x0_alone(space, 5);
+  for (auto& t : history) {
+    const double v = *t.value;
     t.intermediate = {{1, v + 0.02}, {2, v - 0.01}, {3, v + 0.01}, {4, v}};  // a noisy run
-    history.push_back(std::move(t));
   }
   auto suggestions = [&](json settings) {
     std::vector<Params> out;
@@ -683,14 +690,9 @@ TEST(GpSampler, CostModelPrefersTheCheaperOfEqualPoints) {
   const SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
     "x0": {"type": "float", "low": 0, "high": 1},
     "x1": {"type": "float", "low": 0, "high": 1}})"));
-  auto random = make_random_sampler(3);
-  std::vector<TrialRecord> history;
-  for (int i = 0; i < 20; ++i) {
-    Params params = *random->suggest(SampleContext{space, history, i, Direction::Minimize, Params{}});
-    history.push_back(complete(i, params, std::pow(params.at("x0") - 0.3, 2)));
-  }
+  std::vector<TrialRecord> history = depends_on_x0_alone(space, 3);
   auto x1_of_suggestions = [&](const char* cost) {
-    auto s = gp(0, {{"cost", cost}, {"indifference", 0}});  // x1 at the argmax, not drawn
+    auto s = gp(0, {{"cost", cost}});
     std::vector<double> x1;
     for (int n = 20; n < 40; ++n)
       x1.push_back(s->suggest(SampleContext{space, history, n, Direction::Minimize, Params{}})->at("x1"));

@@ -6,7 +6,8 @@ Every run tunes the same `caviar train` command over the same space, 2 trials at
 and stops as soon as any reported validation accuracy reaches the target (or at the cap).
 caviar's runs are `caviar tune` on a generated config (space fixed; the sampler is
 --sampler, or the one after @ in a strategy such as asha@auto, with its settings after
-colons as in asha@gp:cost=on; a /builtin suffix runs the trainer in caviar's process
+colons as in asha@gp:cost=on, the pruner's after colons before the @ as in
+asha:min_resource=3@gp; a /builtin suffix runs the trainer in caviar's process
 instead of the command; only the pruner/scheduler changes); the time is read by polling
 the study's SQLite file, where every report is stored as it arrives. Optuna's runs use its
 TPE sampler with its SuccessiveHalvingPruner (the same rungs as caviar's asha) or
@@ -48,22 +49,32 @@ parameters:
   optimizer:  {type: choice, values: [momentum, adam]}
 """
 
-# What each caviar strategy adds to the config. Resources are epochs.
+# What each caviar strategy adds to the config. Resources are epochs. A strategy may
+# override its pruner's settings after colons: asha:min_resource=3.
 def strategy_yaml(name, epochs):
-    if name == "none":
-        return ""
-    if name == "median":
-        return "pruner: {name: median, warmup_steps: 1, min_trials: 4}\n"
-    if name == "asha":
-        return "pruner: {name: asha, min_resource: 1, max_resource: %d, reduction_factor: 3}\n" % epochs
-    if name == "hyperband":
-        return ("pruner: {name: hyperband, min_resource: 1, max_resource: %d, "
-                "reduction_factor: 3}\n" % epochs)
+    name, *overrides = name.split(":")
+    settings = {
+        "none": None,
+        "median": {"name": "median", "warmup_steps": 1, "min_trials": 4},
+        "asha": {"name": "asha", "min_resource": 1, "max_resource": epochs, "reduction_factor": 3},
+        "hyperband": {"name": "hyperband", "min_resource": 1, "max_resource": epochs,
+                      "reduction_factor": 3},
+    }
     if name == "pbt":
         # A checkpoint fits one network shape and optimizer, so explore leaves those alone.
         return ("scheduler: {name: pbt, population: 16, interval: 2, max_steps: %d, "
                 "explore: [lr, momentum, decay, batch_size]}\n" % epochs)
-    raise SystemExit("unknown strategy " + name)
+    if name not in settings:
+        raise SystemExit("unknown strategy " + name)
+    pruner = settings[name]
+    for kv in overrides:
+        key, _, value = kv.partition("=")
+        if pruner is None or key not in pruner or key == "name":
+            raise SystemExit("strategy %s has no setting %s" % (name, key))
+        pruner[key] = int(value)
+    if pruner is None:
+        return ""
+    return "pruner: {%s}\n" % ", ".join("%s: %s" % kv for kv in pruner.items())
 
 
 def train_argv(caviar, args, params):
@@ -84,7 +95,7 @@ def run_caviar(strategy, seed, args, workdir):
     strategy, _, sampler = strategy.partition("@")
     sampler, *settings = (sampler or args.sampler).split(":")
     extra = "".join(", %s: %s" % tuple(kv.split("=", 1)) for kv in settings)
-    tag = "%s-%s%s-%d" % (strategy, "-".join([sampler] + settings).replace("=", "-"),
+    tag = "%s-%s%s-%d" % (strategy.replace(":", "-").replace("=", "-"), "-".join([sampler] + settings).replace("=", "-"),
                           "-" + objective if objective else "", seed)
     db = os.path.join(workdir, "tta-%s.db" % tag)
     cfg = os.path.join(workdir, "tta-%s.yaml" % tag)
@@ -157,10 +168,13 @@ def count_trials(db):
 def run_optuna(strategy, seed, args):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    strategy, _, min_resource = strategy.partition(":min_resource=")
     if strategy == "optuna-sh":
-        # The same rungs as caviar's asha (r = 1 epoch, η = 3); Optuna's defaults (r from
-        # the first complete trial, η = 4) stop nothing until a trial has completed.
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        # The same rungs as caviar's asha (r = 1 epoch, η = 3, or r as in
+        # optuna-sh:min_resource=3); Optuna's defaults (r from the first complete trial,
+        # η = 4) stop nothing until a trial has completed.
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=int(min_resource or 1),
+                                                        reduction_factor=3)
     elif strategy == "optuna-median":
         pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
     else:

@@ -182,11 +182,14 @@ def run_optuna(strategy, seed, args):
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=pruner)
     start = time.monotonic()
-    state = {"reached": None, "best": 0.0}
+    state = {"reached": None, "best": 0.0, "interrupted": False}
     lock = threading.Lock()
     procs = set()
 
     def objective(trial):
+        if state["interrupted"]:
+            study.stop()
+            raise optuna.TrialPruned()
         params = {
             "lr": trial.suggest_float("lr", 1e-4, 0.1, log=True),
             # reverse_log: 1 - momentum log-uniform on [1e-3, 0.2]
@@ -201,6 +204,8 @@ def run_optuna(strategy, seed, args):
                                 stderr=subprocess.DEVNULL, text=True)
         with lock:
             procs.add(proc)
+            if state["interrupted"]:
+                proc.kill()
         value = None
         try:
             for line in proc.stdout:
@@ -227,11 +232,29 @@ def run_optuna(strategy, seed, args):
             proc.wait()
             with lock:
                 procs.discard(proc)
+        if state["interrupted"]:
+            study.stop()
+            raise optuna.TrialPruned()
         if value is None:
             raise RuntimeError("no val_acc printed")
         return value
 
-    study.optimize(objective, n_jobs=2, timeout=args.cap, catch=(RuntimeError,))
+    def interrupt(signum, frame):
+        # Ctrl-C: Optuna's thread pool would wait for the running trials to end, so stop
+        # their trainers here; each objective then stops the study (Study.stop works only
+        # inside one) and optimize returns.
+        with lock:
+            state["interrupted"] = True
+            for p in procs:
+                p.kill()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        study.optimize(objective, n_jobs=2, timeout=args.cap, catch=(RuntimeError,))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if state["interrupted"]:
+        raise KeyboardInterrupt
     return state["reached"], state["best"], len(study.trials)
 
 

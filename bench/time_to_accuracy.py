@@ -95,8 +95,9 @@ def run_caviar(strategy, seed, args, workdir):
     strategy, _, sampler = strategy.partition("@")
     sampler, *settings = (sampler or args.sampler).split(":")
     extra = "".join(", %s: %s" % tuple(kv.split("=", 1)) for kv in settings)
-    tag = "%s-%s%s-%d" % (strategy.replace(":", "-").replace("=", "-"), "-".join([sampler] + settings).replace("=", "-"),
+    tag = "%s-%s%s-%d" % (strategy, "-".join([sampler] + settings),
                           "-" + objective if objective else "", seed)
+    tag = tag.replace(":", "-").replace("=", "-")
     db = os.path.join(workdir, "tta-%s.db" % tag)
     cfg = os.path.join(workdir, "tta-%s.yaml" % tag)
     if objective == "builtin":
@@ -168,6 +169,7 @@ def count_trials(db):
 def run_optuna(strategy, seed, args):
     import optuna
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    name = strategy
     strategy, _, min_resource = strategy.partition(":min_resource=")
     if strategy == "optuna-sh":
         # The same rungs as caviar's asha (r = 1 epoch, η = 3, or r as in
@@ -175,10 +177,11 @@ def run_optuna(strategy, seed, args):
         # η = 4) stop nothing until a trial has completed.
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=int(min_resource or 1),
                                                         reduction_factor=3)
-    elif strategy == "optuna-median":
+    elif strategy == "optuna-median" and not min_resource:
         pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
     else:
-        raise SystemExit("unknown strategy " + strategy)
+        raise SystemExit("unknown strategy " + name +
+                         (" (min_resource is for optuna-sh)" if min_resource else ""))
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=pruner)
     start = time.monotonic()
@@ -232,16 +235,13 @@ def run_optuna(strategy, seed, args):
             proc.wait()
             with lock:
                 procs.discard(proc)
-        if state["interrupted"]:
-            study.stop()
-            raise optuna.TrialPruned()
         if value is None:
             raise RuntimeError("no val_acc printed")
         return value
 
     def interrupt(signum, frame):
         # Ctrl-C: Optuna's thread pool would wait for the running trials to end, so stop
-        # their trainers here; each objective then stops the study (Study.stop works only
+        # their trainers here; the next objective stops the study (Study.stop works only
         # inside one) and optimize returns.
         with lock:
             state["interrupted"] = True

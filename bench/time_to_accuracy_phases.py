@@ -7,8 +7,8 @@ reached --near (default 0.889, a region within the noise of the target).
       [--near 0.889] [--target 0.893]
 
 Per study: the trials it started, the first trial to reach --near and the first to reach
---target (trial numbers), and the epochs trained from the first --near trial on, split
-into trials stopped at each rung and trials trained to the end. Then, over every trial of
+--target (trial numbers), the epochs trained after the first --near trial, the part of them
+in pruned trials, and the trials trained to the end after it. Then, over every trial of
 those studies that trained to the last epoch, the correlation of its value at each rung
 with its last value: how well a rung ranks the configurations that are worth finishing.
 """
@@ -50,11 +50,10 @@ def main():
     print("| seed | trials | first >= %.3f | first >= %.3f | after it: epochs | in trials stopped early | trials trained to the end |"
           % (args.near, args.target))
     print("|---:|---:|---:|---:|---:|---:|---:|")
+    studies = [(seed, curves(db)) for seed, db in studies]
+    last_step = max(max(s) for _, trials in studies for _, _, s in trials if s)
     finished = []
-    last_step = 0
-    for seed, db in studies:
-        trials = curves(db)
-        last_step = max([last_step] + [max(s) for _, _, s in trials if s])
+    for seed, trials in studies:
         near = next((n for n, _, s in trials if s and max(s.values()) >= args.near), None)
         hit = next((n for n, _, s in trials if s and max(s.values()) >= args.target), None)
         epochs = early = full = 0

@@ -27,6 +27,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "support/files.h"
+#include "support/postgres.h"
 #include "support/processes.h"
 
 namespace fs = std::filesystem;
@@ -320,9 +321,12 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
   }
 }
 
-TEST(CliConcurrent, FourProcessesShareOneStudy) {
+// Four `caviar tune` processes on one study in `storage`: one budget, numbers 0-39 once each.
+void four_processes_share_one_study(const std::string& storage) {
   TempDir tmp;
-  fs::path cfg = write_config(tmp.path(), config_text("shared", "[sh, -c, 'echo value={x}']", 40));
+  std::string text = config_text("shared", "[sh, -c, 'echo value={x}']", 40);
+  text.replace(text.find("sqlite:///study.db"), std::string("sqlite:///study.db").size(), storage);
+  fs::path cfg = write_config(tmp.path(), text);
   std::vector<std::unique_ptr<Caviar>> procs;
   for (int i = 0; i < 4; ++i)
     procs.push_back(std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"}));
@@ -339,6 +343,15 @@ TEST(CliConcurrent, FourProcessesShareOneStudy) {
   EXPECT_EQ(numbers.size(), 40u);
   EXPECT_EQ(*numbers.begin(), 0);
   EXPECT_EQ(*numbers.rbegin(), 39);
+}
+
+TEST(CliConcurrent, FourProcessesShareOneStudy) { four_processes_share_one_study("sqlite:///study.db"); }
+
+// The same on a real PostgreSQL server (scripts/test.sh starts one).
+TEST(CliConcurrent, FourProcessesShareOneStudyOnPostgres) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  four_processes_share_one_study(db.url());
 }
 
 TEST(CliConcurrent, SixteenProcessesOnOneFreshSqliteFile) {

@@ -1,4 +1,5 @@
-// Storage: the same contract for the in-memory and the SQLite store.
+// Storage: the same contract for the in-memory, the SQLite and the PostgreSQL store (a real
+// server, started by scripts/test.sh).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,6 +12,7 @@
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "support/postgres.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
@@ -22,14 +24,23 @@ fs::path fresh_dir() {
   return fs::path(mkdtemp(templ.data()));
 }
 
-class StorageContract : public testing::TestWithParam<std::string> {
+class StorageContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = fresh_dir();
-    url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (dir_ / "s.db").string();
+    if (GetParam() == "postgres") {
+      ASSERT_TRUE(caviar::testing::postgres_available());
+      database_.emplace();
+      url_ = database_->url();
+    } else {
+      url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (dir_ / "s.db").string();
+    }
     storage_ = open_storage(url_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    storage_.reset();
+    fs::remove_all(dir_);
+  }
 
   StudyOptions options(std::optional<int> budget = std::nullopt) {
     StudyOptions o;
@@ -41,6 +52,7 @@ class StorageContract : public testing::TestWithParam<std::string> {
   }
 
   fs::path dir_;
+  std::optional<caviar::testing::PostgresDatabase> database_;
   std::string url_;
   std::shared_ptr<Storage> storage_;
 };
@@ -210,7 +222,7 @@ TEST_P(StorageContract, ObjectiveFailuresAreStoredWithTheirReason) {
   EXPECT_EQ(trials[2].state, TrialState::Pruned);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, StorageContract, testing::Values("memory", "sqlite"));
+INSTANTIATE_TEST_SUITE_P(Stores, StorageContract, ::testing::Values("memory", "sqlite", "postgres"));
 
 TEST(SqliteStorage, UsesWalAndOptunaRevision) {
   fs::path dir = fresh_dir();
@@ -246,6 +258,70 @@ TEST(SqliteStorage, RejectsWhatIsNotAStudyStore) {
   EXPECT_THROW(open_storage("sqlite:///" + (dir / "no/such/folder/x.db").string()), StorageError);
   EXPECT_THROW(open_storage("mysql://nope"), StorageError);
   fs::remove_all(dir);
+}
+
+// PostgreSQL: Optuna's layout with its enum types; a dropped connection is opened again
+// and the call goes through; a server that is not there, or a database with other tables,
+// is a clear error (with the password left out of it).
+TEST(PostgresStorage, OptunaLayoutWithEnumTypes) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  auto storage = open_storage(db.url());
+  StudyRecord s = storage->open_study("layout", Direction::Maximize);
+  auto query = [&](const std::string& sql) { return caviar::testing::postgres_query(sql, db.name()); };
+  EXPECT_EQ(query("SELECT version_num FROM alembic_version"), "v3.2.0.a");
+  EXPECT_EQ(query("SELECT udt_name FROM information_schema.columns WHERE table_name = 'trials' "
+                  "AND column_name = 'state'"),
+            "trialstate");
+  EXPECT_EQ(query("SELECT direction FROM study_directions WHERE study_id = " + std::to_string(s.id)), "MAXIMIZE");
+  // A second store on the same database finds the schema and the study.
+  auto again = open_storage(db.url());
+  ASSERT_TRUE(again->find_study("layout"));
+  EXPECT_EQ(again->find_study("layout")->direction, Direction::Maximize);
+}
+
+TEST(PostgresStorage, ADroppedConnectionIsOpenedAgain) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  StudyOptions o;
+  o.name = "drop";
+  o.space = SearchSpace::from_config_json(json::parse(R"({"x": {"type": "float", "low": 0, "high": 1}})"));
+  Study study(open_storage(db.url()), o);
+  auto t = study.ask();
+  ASSERT_TRUE(t);
+  // The server ends the store's session, as a restart or a network cut would.
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                                            "pg_stat_activity WHERE datname = '" + db.name() + "') k"),
+            "1");
+  EXPECT_TRUE(study.tell(*t, 0.25));
+  auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].state, TrialState::Complete);
+  EXPECT_EQ(*trials[0].value, 0.25);
+}
+
+TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  fs::path dir = fresh_dir();  // a socket folder with no server in it
+  try {
+    open_storage("postgresql://caviar:hunter2@/nowhere?host=" + dir.string());
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_NE(e.why().find("cannot connect to PostgreSQL"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+  caviar::testing::PostgresDatabase db;
+  caviar::testing::postgres_query("CREATE TABLE notes (body TEXT)", db.name());
+  try {
+    open_storage(db.url());
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_NE(e.why().find("neither a caviar nor an Optuna"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM information_schema.tables WHERE "
+                                            "table_schema = 'public'", db.name()),
+            "1") << "the foreign database was left as it was";
 }
 
 TEST(StaleRetry, AStaleTrialsParamsRunAgainWithRetry) {

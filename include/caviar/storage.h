@@ -4,9 +4,11 @@
 // to it; nothing about a study lives only in memory. Implementations:
 //   memory     in-process, for library users and tests       "memory" or ""
 //   sqlite     the embedded default, WAL, one file            "sqlite:///path/to/file.db"
+//   postgres   one server, workers on many machines           "postgresql://user@host/db"
 // The SQL layout is Optuna's RDB schema (revision v3.2.0.a by default; add
-// "?schema=v3.0.0.d" to a new SQLite file for Optuna 3.0/3.1), so Optuna and
-// optuna-dashboard read caviar's studies and caviar continues Optuna's.
+// "?schema=v3.0.0.d" to a new SQLite file for Optuna 3.0/3.1; PostgreSQL databases are
+// v3.2.0.a), so Optuna and optuna-dashboard read caviar's studies and caviar continues
+// Optuna's.
 //
 // All methods are safe to call from several threads at once. Every state change is one
 // transaction. Methods throw StorageError when the store cannot be read or written and
@@ -123,8 +125,11 @@ class Storage {
   std::chrono::milliseconds stale_grace_{60000};
 };
 
-// Opens a storage by URL: "memory", "sqlite:///relative.db", "sqlite:////abs/path.db".
-// A SQLite file that exists must be a caviar or Optuna database. Throws StorageError.
+// Opens a storage by URL: "memory", "sqlite:///relative.db", "sqlite:////abs/path.db",
+// "postgresql://user:password@host:port/database" (a libpq URI: "postgresql:///db" takes
+// the host, port and user from PGHOST, PGPORT and PGUSER). A SQLite file that exists, or
+// a PostgreSQL database with tables, must be a caviar or Optuna study store. Throws
+// StorageError.
 std::shared_ptr<Storage> open_storage(const std::string& url);
 
 std::shared_ptr<Storage> make_memory_storage();

@@ -1,8 +1,10 @@
-// Storage URLs: "memory", "sqlite:///relative.db", "sqlite:////absolute.db[?schema=v3.0.0.d]".
+// Storage URLs: "memory", "sqlite:///relative.db", "sqlite:////absolute.db[?schema=v3.0.0.d]",
+// "postgresql://user@host/database" (any libpq connection URI).
 #include <fmt/core.h>
 
 #include "caviar/error.h"
 #include "caviar/storage.h"
+#include "storage/postgres_storage.h"
 #include "storage/sqlite_storage.h"
 
 namespace caviar {
@@ -26,9 +28,9 @@ std::shared_ptr<Storage> open_storage(const std::string& url) {
     return detail::make_sqlite_storage(path, schema);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    throw StorageError(url, "PostgreSQL storage is not available in this build yet; use sqlite:///file.db");
+    return detail::make_postgres_storage(url);
   throw StorageError(url, "unknown storage URL; use sqlite:///file.db (relative), "
-                          "sqlite:////abs/file.db or memory");
+                          "sqlite:////abs/file.db, postgresql://user@host/database or memory");
 }
 
 }  // namespace caviar

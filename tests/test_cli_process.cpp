@@ -354,6 +354,48 @@ TEST(CliConcurrent, FourProcessesShareOneStudyOnPostgres) {
   four_processes_share_one_study(db.url());
 }
 
+// Pruning across processes: one `caviar tune` trains 9 trials of a study with ASHA (rungs
+// at epochs 1 and 3); a second process, later, on the same storage, runs trials whose
+// curves are worse than all of those. ASHA judges each against every report in the study,
+// so each is stopped at epoch 1. A pruner that saw only its own process's trials would let
+// the second process's first trial go on (it would have no one to compare it with).
+void pruning_sees_other_processes(const std::string& storage) {
+  TempDir tmp;
+  // value = offset + 10 / epoch, one epoch every `pause` seconds.
+  auto config = [&](const std::string& offset, const std::string& pause, int budget) {
+    std::string text = config_text(
+        "asha",
+        "[sh, -c, 'for e in 1 2 3 4 5 6 7 8 9; do echo \"epoch=$e value=$(($0 + 10 / $e))\"; sleep $1; done', '" +
+            offset + "', '" + pause + "']",
+        budget, "pruner: {name: asha, min_resource: 1, max_resource: 9, reduction_factor: 3}\n");
+    text.replace(text.find("sqlite:///study.db"), std::string("sqlite:///study.db").size(), storage);
+    return text;
+  };
+  fs::path first = write_config(tmp.path(), config("0", "0", 9), "first.yaml");
+  fs::path second = write_config(tmp.path(), config("100", "0.3", 12), "second.yaml");
+  Result a = run_cli(tmp.path(), {"tune", first.string(), "-q"});
+  ASSERT_EQ(a.rc, 0) << describe(a);
+  Result b = run_cli(tmp.path(), {"tune", second.string(), "-q"});
+  ASSERT_EQ(b.rc, 0) << describe(b);
+  json trials = trials_json(tmp.path(), second);
+  ASSERT_EQ(trials.size(), 12u) << trials.dump(1);
+  for (const auto& t : trials) {
+    if (t["number"].get<int>() < 9) continue;
+    // Stopped after its epoch-1 report (100 + 10 / 1), long before its last epoch.
+    EXPECT_EQ(t["state"], "pruned") << t.dump();
+    EXPECT_EQ(t["intermediate"]["1"].get<double>(), 110.0) << t.dump();
+    EXPECT_LT(t["intermediate"].size(), 4u) << t.dump();
+  }
+}
+
+TEST(CliPruning, PruningSeesTrialsOfOtherProcessesOnSqlite) { pruning_sees_other_processes("sqlite:///study.db"); }
+
+TEST(CliPruning, PruningSeesTrialsOfOtherProcessesOnPostgres) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  pruning_sees_other_processes(db.url());
+}
+
 TEST(CliConcurrent, SixteenProcessesOnOneFreshSqliteFile) {
   TempDir tmp;
   fs::path cfg = write_config(tmp.path(), config_text("crowd", "[sh, -c, 'echo value={x}']", 64));

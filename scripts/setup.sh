@@ -14,7 +14,7 @@ packages=(
   libnlopt-cxx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
-  python3-optuna
+  python3-optuna python3-psycopg2
   tzdata
   chromium
 )

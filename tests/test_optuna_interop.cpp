@@ -17,6 +17,7 @@
 #include <string>
 
 #include "support/files.h"
+#include "support/postgres.h"
 #include "caviar/error.h"
 #include "caviar/export.h"
 #include "caviar/space.h"
@@ -194,10 +195,11 @@ print(json.dumps([t.number for t in study.get_trials(deepcopy=False)]))
 }  // namespace
 
 // 1. caviar writes (Optuna 3.1's schema), Optuna reads and continues, caviar reads back.
-TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudy) {
-  TempDir dir;
-  const std::string url = url_of(dir / "a.db", "?schema=v3.0.0.d");
-  const std::string plain_url = url_of(dir / "a.db");
+// caviar writes a study at `url` (a new store, in Optuna 3.1's schema), Optuna reads and
+// continues it at `optuna_url`, and caviar reads it all back at `plain_url`.
+void optuna_reads_and_continues_a_caviar_study(const TempDir& dir, const std::string& url,
+                                               const std::string& plain_url,
+                                               const std::string& optuna_url) {
   StudyOptions options;
   options.name = "caviar-made";
   options.direction = Direction::Minimize;
@@ -231,7 +233,7 @@ TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudy) {
   ASSERT_FALSE(asked.at(1).contains("beta1"));
   ASSERT_EQ(asked.at(1)["layers"], 3);
 
-  json py = read_with_optuna(dir, plain_url, "caviar-made");
+  json py = read_with_optuna(dir, optuna_url, "caviar-made");
   ASSERT_EQ(py["trials"].size(), 6u);
   EXPECT_EQ(py["direction"], "MINIMIZE");
   EXPECT_EQ(py["best_number"], 4);
@@ -262,9 +264,9 @@ TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudy) {
   }
 
   // Optuna continues the study with the same distributions.
-  Result cont = python(dir, "continue", kContinueMixed, {plain_url, "caviar-made"});
+  Result cont = python(dir, "continue", kContinueMixed, {optuna_url, "caviar-made"});
   EXPECT_EQ(json::parse(cont.out, nullptr, false), json({0, 1, 2, 3, 4, 5, 6, 7, 8}));
-  json after = read_with_optuna(dir, plain_url, "caviar-made");
+  json after = read_with_optuna(dir, optuna_url, "caviar-made");
   ASSERT_EQ(after["trials"].size(), 9u);
 
   // caviar reads everything back, Optuna's trials included, and numbers on from there.
@@ -287,14 +289,29 @@ TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudy) {
   ASSERT_TRUE(next);
   EXPECT_EQ(next->number(), 9);
   study.tell(*next, 0.5);
-  EXPECT_EQ(read_with_optuna(dir, plain_url, "caviar-made")["trials"].size(), 10u);
+  EXPECT_EQ(read_with_optuna(dir, optuna_url, "caviar-made")["trials"].size(), 10u);
+}
+
+TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudy) {
+  TempDir dir;
+  optuna_reads_and_continues_a_caviar_study(dir, url_of(dir / "a.db", "?schema=v3.0.0.d"), url_of(dir / "a.db"),
+                                            url_of(dir / "a.db"));
+}
+
+// The same on a real PostgreSQL server (scripts/test.sh), Optuna through psycopg2; the
+// libpq and SQLAlchemy URLs both take the server from PGHOST and PGUSER.
+TEST(OptunaInterop, OptunaReadsAndContinuesACaviarStudyOnPostgres) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  TempDir dir;
+  optuna_reads_and_continues_a_caviar_study(dir, db.url() + "?schema=v3.0.0.d", db.url(),
+                                            "postgresql+psycopg2:///" + db.name());
 }
 
 // 2. Optuna writes, caviar continues, Optuna reads it all back; Optuna's enqueue_trial is
 // claimed by caviar's ask().
-TEST(OptunaInterop, CaviarContinuesAnOptunaStudy) {
-  TempDir dir;
-  const std::string url = url_of(dir / "b.db");
+// Optuna creates the store (its own tables) at `optuna_url`; caviar opens it at `url`.
+void caviar_continues_an_optuna_study(const TempDir& dir, const std::string& optuna_url, const std::string& url) {
   const char* write_study = R"PY(
 import sys
 import optuna
@@ -320,8 +337,8 @@ for i in range(5):
     else:
         study.tell(t, lr * n)
 )PY";
-  python(dir, "write", write_study, {url});
-  json before = read_with_optuna(dir, url, "optuna-made");
+  python(dir, "write", write_study, {optuna_url});
+  json before = read_with_optuna(dir, optuna_url, "optuna-made");
   ASSERT_EQ(before["trials"].size(), 5u);
 
   StudyOptions options;
@@ -356,7 +373,7 @@ for i in range(5):
     if (t->choice("kind") == "c") v += 1;
     study.tell(*t, v);
   }
-  json after = read_with_optuna(dir, url, "optuna-made");
+  json after = read_with_optuna(dir, optuna_url, "optuna-made");
   EXPECT_EQ(after["direction"], "MAXIMIZE");
   ASSERT_EQ(after["trials"].size(), 8u);
   expect_same_trials(study.trials(), after);
@@ -373,7 +390,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 study = optuna.load_study(study_name="optuna-made", storage=sys.argv[1])
 study.enqueue_trial({"lr": 0.00123, "n": 7, "kind": "b"})
 )PY";
-  python(dir, "enqueue", enqueue, {url});
+  python(dir, "enqueue", enqueue, {optuna_url});
   EXPECT_EQ(study.counts().waiting, 1);
   auto t = study.ask();
   ASSERT_TRUE(t);
@@ -383,7 +400,7 @@ study.enqueue_trial({"lr": 0.00123, "n": 7, "kind": "b"})
   EXPECT_EQ(t->int_param("n"), 7);
   study.tell(*t, 42.0);
   EXPECT_EQ(study.counts().waiting, 0);
-  json last = read_with_optuna(dir, url, "optuna-made");
+  json last = read_with_optuna(dir, optuna_url, "optuna-made");
   ASSERT_EQ(last["trials"].size(), 9u);
   const json& claimed = last["trials"][8];
   EXPECT_EQ(claimed["number"], 8);
@@ -397,6 +414,20 @@ study.enqueue_trial({"lr": 0.00123, "n": 7, "kind": "b"})
 
 // 3. Files that are not study stores: refused with the file named, by the library and the
 // command line (exit 2, "caviar: <path>: ..."), and never changed.
+
+TEST(OptunaInterop, CaviarContinuesAnOptunaStudy) {
+  TempDir dir;
+  caviar_continues_an_optuna_study(dir, url_of(dir / "b.db"), url_of(dir / "b.db"));
+}
+
+// Optuna's tables as SQLAlchemy makes them on PostgreSQL (enum types, its own sequences).
+TEST(OptunaInterop, CaviarContinuesAnOptunaStudyOnPostgres) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  TempDir dir;
+  caviar_continues_an_optuna_study(dir, "postgresql+psycopg2:///" + db.name(), db.url());
+}
+
 TEST(OptunaInterop, TextFileIsRefused) {
   TempDir dir;
   fs::path file = dir / "notes.db";

@@ -1,5 +1,5 @@
 // Storage URLs: "memory", "sqlite:///relative.db", "sqlite:////absolute.db[?schema=v3.0.0.d]",
-// "postgresql://user@host/database" (any libpq connection URI).
+// "postgresql://user@host/database[?schema=v3.0.0.d]" (any libpq connection URI).
 #include <fmt/core.h>
 
 #include "caviar/error.h"

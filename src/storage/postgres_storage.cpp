@@ -1,5 +1,6 @@
-// The PostgreSQL storage: Optuna's RDB schema (revision v3.2.0.a, with the enum types that
-// SQLAlchemy creates on PostgreSQL), for one study shared by workers on many machines.
+// The PostgreSQL storage: Optuna's RDB schema (revision v3.2.0.a, or v3.0.0.d for Optuna
+// 3.0/3.1, with the enum types that SQLAlchemy creates on PostgreSQL), for one study shared
+// by workers on many machines.
 //
 // Every state change is one transaction that first takes a transaction-level advisory lock
 // (one for all of caviar's writers to that database), so a trial's number, the budget and
@@ -89,7 +90,6 @@ CREATE TABLE trials (
 	PRIMARY KEY (trial_id),
 	FOREIGN KEY(study_id) REFERENCES studies (study_id)
 );
-CREATE INDEX trials_study_id_key ON trials (study_id);
 CREATE TABLE trial_user_attributes (
 	trial_user_attribute_id SERIAL NOT NULL,
 	trial_id INTEGER,
@@ -152,6 +152,17 @@ CREATE TABLE alembic_version (
 );
 CREATE INDEX ix_caviar_trials_study_state ON trials (study_id, state);
 CREATE INDEX ix_caviar_trial_system_attributes_key ON trial_system_attributes (key);
+)SQL";
+
+// What differs between the two revisions (as in the SQLite store): Optuna 3.2's upgrade
+// adds trials_study_id_key itself, so under v3.0.0.d caviar's own index must not clash.
+constexpr const char* kRevision30 = R"SQL(
+CREATE INDEX ix_caviar_trials_study_id ON trials (study_id);
+INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, 12, '3.1.0');
+INSERT INTO alembic_version (version_num) VALUES ('v3.0.0.d');
+)SQL";
+constexpr const char* kRevision32 = R"SQL(
+CREATE INDEX trials_study_id_key ON trials (study_id);
 INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, 12, '3.2.0');
 INSERT INTO alembic_version (version_num) VALUES ('v3.2.0.a');
 )SQL";
@@ -245,10 +256,10 @@ class Rows {
 
 class PostgresStorage final : public Storage {
  public:
-  explicit PostgresStorage(const std::string& url) : url_(url), where_(redacted(url)) {
+  PostgresStorage(const std::string& url, const std::string& schema) : url_(url), where_(redacted(url)) {
     connect();
     check_kind();
-    create_schema();
+    create_schema(schema);
   }
 
   ~PostgresStorage() override {
@@ -581,15 +592,19 @@ class PostgresStorage final : public Storage {
     return r.size() ? r.text(0, 0) : "";
   }
 
-  void create_schema() {
+  // Creates the tables in revision `schema` if the database has none yet.
+  void create_schema(const std::string& schema) {
     std::string revision = write([&] {
       std::string found = revision_locked();
-      if (found.empty()) command(kSchema);  // under the lock: no other caviar creates it too
+      if (found.empty()) {  // under the lock: no other caviar creates them too
+        command(kSchema);
+        command(schema == "v3.0.0.d" ? kRevision30 : kRevision32);
+      }
       return found;
     });
-    if (!revision.empty() && revision != "v3.2.0.a")
-      throw StorageError(where_, fmt::format("Optuna schema revision '{}'; caviar's PostgreSQL store "
-                                             "reads v3.2.0.a (Optuna 3.2-5.x)", revision));
+    if (!revision.empty() && revision != "v3.0.0.d" && revision != "v3.2.0.a")
+      throw StorageError(where_, fmt::format("Optuna schema revision '{}'; caviar reads v3.0.0.d "
+                                             "(Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)", revision));
   }
 
   std::optional<StudyRecord> find_study_locked(const std::string& name) {
@@ -724,7 +739,16 @@ class PostgresStorage final : public Storage {
 }  // namespace
 
 std::shared_ptr<Storage> detail::make_postgres_storage(const std::string& url) {
-  return std::make_shared<PostgresStorage>(url);
+  // caviar's one option, `schema=`, is taken out of the query; the rest goes to libpq.
+  static const std::regex option(R"(([?&])schema=([^&]*)(&?))");
+  std::smatch m;
+  if (!std::regex_search(url, m, option)) return std::make_shared<PostgresStorage>(url, "v3.2.0.a");
+  const std::string schema = m[2];
+  if (schema != "v3.0.0.d" && schema != "v3.2.0.a")
+    throw StorageError(redacted(url), fmt::format("unknown schema '{}'; use schema=v3.0.0.d or schema=v3.2.0.a",
+                                                  schema));
+  return std::make_shared<PostgresStorage>(m.prefix().str() + (m[3].length() ? m[1].str() : "") + m.suffix().str(),
+                                           schema);
 }
 
 }  // namespace caviar

@@ -278,6 +278,11 @@ TEST(PostgresStorage, OptunaLayoutWithEnumTypes) {
   auto again = open_storage(db.url());
   ASSERT_TRUE(again->find_study("layout"));
   EXPECT_EQ(again->find_study("layout")->direction, Direction::Maximize);
+  // Optuna 3.0/3.1's revision, asked for among libpq's own options (which still apply).
+  caviar::testing::PostgresDatabase old;
+  open_storage(old.url() + "?connect_timeout=5&schema=v3.0.0.d&application_name=tuner");
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT version_num FROM alembic_version", old.name()), "v3.0.0.d");
+  EXPECT_THROW(open_storage(old.url() + "?schema=v9"), StorageError);
 }
 
 TEST(PostgresStorage, ADroppedConnectionIsOpenedAgain) {

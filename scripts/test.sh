@@ -8,7 +8,7 @@ set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -x "$pg_bin/initdb" ] || { echo "test: PostgreSQL's initdb not found; run scripts/setup.sh" >&2; exit 1; }
 pg_dir=$(mktemp -d /tmp/caviar-pg-XXXXXX)
 as_pg() {  # PostgreSQL will not run as root: as root, run it as the postgres user

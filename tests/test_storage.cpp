@@ -295,14 +295,43 @@ TEST(PostgresStorage, ADroppedConnectionIsOpenedAgain) {
   auto t = study.ask();
   ASSERT_TRUE(t);
   // The server ends the store's session, as a restart or a network cut would.
-  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) FROM "
                                             "pg_stat_activity WHERE datname = '" + db.name() + "') k"),
-            "1");
+            "1");  // 5000: wait until the session has ended
   EXPECT_TRUE(study.tell(*t, 0.25));
   auto trials = study.trials();
   ASSERT_EQ(trials.size(), 1u);
   EXPECT_EQ(trials[0].state, TrialState::Complete);
   EXPECT_EQ(*trials[0].value, 0.25);
+}
+
+// The server ends the session in the middle of starting a trial (inside the sampler's
+// call, under the write lock): the whole start runs again on a new connection, and the
+// study holds one trial, not two.
+TEST(PostgresStorage, ATransactionCutOffMidwayRunsAgainWhole) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  auto storage = open_storage(db.url());
+  const StudyRecord study = storage->open_study("cut", Direction::Minimize);
+  int proposals = 0;
+  StartRequest request;
+  request.study_id = study.id;
+  request.propose = [&](const std::vector<TrialRecord>&, const Params&, int number) -> std::optional<TrialDraft> {
+    if (proposals++ == 0)
+      caviar::testing::postgres_query("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                                      "WHERE datname = '" + db.name() + "'");
+    TrialDraft draft;
+    draft.params = {{"x", 0.5 + number}};
+    return draft;
+  };
+  auto started = storage->start_trial(request);
+  ASSERT_TRUE(started);
+  EXPECT_EQ(proposals, 2);
+  EXPECT_EQ(started->number, 0);
+  auto trials = storage->trials(study.id);
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].params.at("x"), 0.5);
+  EXPECT_EQ(trials[0].state, TrialState::Running);
 }
 
 TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {
@@ -314,6 +343,13 @@ TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {
   } catch (const StorageError& e) {
     EXPECT_NE(e.why().find("cannot connect to PostgreSQL"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+  }
+  try {  // the password as a query option
+    open_storage("postgresql:///nowhere?host=" + dir.string() + "&password=hunter2&user=caviar");
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("password=***&user=caviar"), std::string::npos) << e.what();
   }
   fs::remove_all(dir);
   caviar::testing::PostgresDatabase db;

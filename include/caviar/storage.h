@@ -6,8 +6,8 @@
 //   sqlite     the embedded default, WAL, one file            "sqlite:///path/to/file.db"
 //   postgres   one server, workers on many machines           "postgresql://user@host/db"
 // The SQL layout is Optuna's RDB schema (revision v3.2.0.a by default; add
-// "?schema=v3.0.0.d" to a new SQLite file for Optuna 3.0/3.1; PostgreSQL databases are
-// v3.2.0.a), so Optuna and optuna-dashboard read caviar's studies and caviar continues
+// "?schema=v3.0.0.d" to the URL of a new SQLite file or PostgreSQL database for Optuna
+// 3.0/3.1), so Optuna and optuna-dashboard read caviar's studies and caviar continues
 // Optuna's.
 //
 // All methods are safe to call from several threads at once. Every state change is one

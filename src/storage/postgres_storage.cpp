@@ -213,8 +213,9 @@ std::string one_line(std::string message) {
 
 // The URL as it may be shown: without a password.
 std::string redacted(const std::string& url) {
-  static const std::regex password(R"(^(postgres(?:ql)?://[^:/@]*):[^@]*@)");
-  return std::regex_replace(url, password, "$1:***@");
+  static const std::regex in_authority(R"(^(postgres(?:ql)?://[^:/@]*):[^@]*@)");
+  static const std::regex in_query(R"(([?&]password=)[^&]*)");
+  return std::regex_replace(std::regex_replace(url, in_authority, "$1:***@"), in_query, "$1***");
 }
 
 // Thrown inside a transaction when it should run again: the connection dropped, or the
@@ -347,7 +348,7 @@ class PostgresStorage final : public Storage {
               {id, name, value, d != all.end() ? d->second.dump() : std::string("{}")});
       }
       for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
-      if (request.heartbeat) beat_locked(id, now);
+      if (request.heartbeat) beat_locked(id);
       if (waiting) return load_trial(id);
       TrialRecord t;  // what was just written, without reading it back
       t.id = id;
@@ -388,8 +389,7 @@ class PostgresStorage final : public Storage {
   void heartbeat(const std::vector<std::int64_t>& trial_ids) override {
     if (trial_ids.empty()) return;
     write([&] {
-      auto now = Clock::now();
-      for (auto id : trial_ids) beat_locked(id, now);
+      for (auto id : trial_ids) beat_locked(id);
       return 0;
     });
   }
@@ -480,10 +480,15 @@ class PostgresStorage final : public Storage {
     session_settings();
   }
 
-  // Timestamps as Optuna writes them; NOTICEs ("relation exists") kept off stderr.
+  // Timestamps as Optuna writes them and doubles in full on any server version; NOTICEs
+  // ("relation exists") kept off stderr. On the server's side: a session whose client went
+  // silent inside a transaction (its machine died while holding the write lock) is ended
+  // after 5 minutes, and a dead TCP peer is noticed in about 25 s, not the system's 2 hours.
   void session_settings() {
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    command("SET datestyle = 'ISO, YMD'");
+    command("SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; "
+            "SET idle_in_transaction_session_timeout = '5min'; SET tcp_keepalives_idle = 10; "
+            "SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3");
   }
 
   [[noreturn]] void fail(PGresult* result) {
@@ -522,10 +527,15 @@ class PostgresStorage final : public Storage {
 
   // Runs `fn` inside `begin` ... COMMIT; runs it again after a dropped connection (opened
   // anew) or a retry the server asked for, until the server has been unreachable for
-  // kReconnectFor.
+  // kReconnectFor. A write whose COMMIT got no reply is not simply run again (it may have
+  // been saved: a trial would be started twice): its transaction id tells, once the
+  // connection is back, whether it was committed (then its result stands) or not (then it
+  // runs again).
   template <class F>
-  std::invoke_result_t<F&> transaction(const char* begin, F&& fn) {
+  std::invoke_result_t<F&> transaction(const char* begin, bool writes, F&& fn) {
+    using Result = std::invoke_result_t<F&>;
     std::lock_guard lock(mutex_);
+    std::optional<std::pair<std::string, Result>> unconfirmed;  // transaction id, result
     for (int attempt = 0;; ++attempt) {
       try {
         if (PQstatus(conn_) != CONNECTION_OK) {
@@ -533,11 +543,30 @@ class PostgresStorage final : public Storage {
           if (PQstatus(conn_) != CONNECTION_OK) throw PgRetry{PQerrorMessage(conn_)};
           session_settings();
         }
+        if (unconfirmed) {
+          const std::string status =
+              query("SELECT txid_status($1::bigint)", {unconfirmed->first}).text(0, 0);
+          if (status == "committed") {
+            unreachable_since_.reset();
+            return std::move(unconfirmed->second);
+          }
+          if (status != "aborted")
+            throw StorageError(where_, fmt::format("the connection dropped while a change was committed, and "
+                                                   "PostgreSQL cannot tell whether it was (transaction {}: '{}')",
+                                                   unconfirmed->first, status));
+          unconfirmed.reset();  // rolled back: run it again
+        }
         command(begin);
+        unreachable_since_.reset();
+        const std::string xid = writes ? query("SELECT txid_current()").text(0, 0) : "";
         try {
           auto result = fn();
-          command("COMMIT");
-          unreachable_since_.reset();
+          try {
+            command("COMMIT");
+          } catch (const PgRetry&) {
+            if (writes) unconfirmed.emplace(xid, std::move(result));
+            throw;
+          }
           return result;
         } catch (...) {
           cache_.clear();
@@ -558,7 +587,7 @@ class PostgresStorage final : public Storage {
 
   template <class F>
   std::invoke_result_t<F&> write(F&& fn) {
-    return transaction("BEGIN", [&] {
+    return transaction("BEGIN", true, [&] {
       query("SELECT pg_advisory_xact_lock($1)", {kWriteLock});
       return fn();
     });
@@ -566,7 +595,7 @@ class PostgresStorage final : public Storage {
 
   template <class F>
   std::invoke_result_t<F&> read(F&& fn) {
-    return transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
+    return transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
   }
 
   // A database with tables of its own is not ours to add Optuna's to.
@@ -644,12 +673,14 @@ class PostgresStorage final : public Storage {
     return load_trial(id);
   }
 
-  // Heartbeats are UTC, as Optuna's. A trial that finished meanwhile gets no row back.
-  void beat_locked(std::int64_t trial_id, Clock::time_point now) {
-    query("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT $1::integer, $2::timestamp "
+  // Heartbeats are the server's clock (LOCALTIMESTAMP), as Optuna writes them on
+  // PostgreSQL, and so is the stale check: workers on machines whose clocks differ agree.
+  // A trial that finished meanwhile gets no row back.
+  void beat_locked(std::int64_t trial_id) {
+    query("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT $1::integer, LOCALTIMESTAMP "
           "WHERE EXISTS (SELECT 1 FROM trials WHERE trial_id = $1::integer AND state = 'RUNNING') "
           "ON CONFLICT (trial_id) DO UPDATE SET heartbeat = EXCLUDED.heartbeat",
-          {trial_id, format_time(now, true)});
+          {trial_id});
   }
 
   // The number the next trial gets: Optuna numbers trials by their count in the study.
@@ -670,12 +701,14 @@ class PostgresStorage final : public Storage {
                                              Clock::time_point now) {
     std::vector<std::pair<std::int64_t, Clock::duration>> stale;
     {
-      Rows r = query("SELECT t.trial_id, h.heartbeat FROM trial_heartbeats h JOIN trials t "
-                     "ON t.trial_id = h.trial_id WHERE t.study_id = $1 AND t.state = 'RUNNING'",
+      Rows r = query("SELECT t.trial_id, EXTRACT(EPOCH FROM LOCALTIMESTAMP - h.heartbeat) FROM "
+                     "trial_heartbeats h JOIN trials t ON t.trial_id = h.trial_id "
+                     "WHERE t.study_id = $1 AND t.state = 'RUNNING'",
                      {study_id});
       for (int i = 0; i < r.size(); ++i) {
-        auto beat = parse_time(r.text(i, 1), true);
-        if (beat && now - *beat > grace) stale.emplace_back(r.integer(i, 0), now - *beat);
+        const auto silence = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(r.real(i, 1).value_or(0)));
+        if (silence > grace) stale.emplace_back(r.integer(i, 0), silence);
       }
     }
     std::vector<TrialRecord> out;

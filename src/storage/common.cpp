@@ -1,5 +1,6 @@
 #include "storage/common.h"
 
+#include <cmath>
 #include <ctime>
 
 #include <fmt/core.h>
@@ -47,6 +48,38 @@ void add_to_counts(TrialCounts& c, const TrialRecord& t) {
     case TrialState::Failed: ++c.failed; break;
   }
   if (t.counted()) ++c.counted;
+}
+
+const char* optuna_state(TrialState s) {
+  switch (s) {
+    case TrialState::Running: return "RUNNING";
+    case TrialState::Complete: return "COMPLETE";
+    case TrialState::Pruned: return "PRUNED";
+    case TrialState::Failed: return "FAIL";
+    case TrialState::Waiting: return "WAITING";
+  }
+  return "FAIL";
+}
+
+TrialState state_from_optuna(const std::string& s) {
+  if (s == "RUNNING") return TrialState::Running;
+  if (s == "COMPLETE") return TrialState::Complete;
+  if (s == "PRUNED") return TrialState::Pruned;
+  if (s == "WAITING") return TrialState::Waiting;
+  return TrialState::Failed;
+}
+
+const char* optuna_value_type(double v) {
+  if (std::isnan(v)) return "NAN";
+  if (std::isinf(v)) return v > 0 ? "INF_POS" : "INF_NEG";
+  return "FINITE";
+}
+
+double value_from_optuna(std::optional<double> stored, const std::string& type) {
+  if (type == "INF_POS") return HUGE_VAL;
+  if (type == "INF_NEG") return -HUGE_VAL;
+  if (type == "NAN" || !stored) return std::nan("");
+  return *stored;
 }
 
 std::string format_time(Clock::time_point t, bool utc) {

@@ -25,6 +25,14 @@ json retry_attrs(const TrialRecord& failed, int retry);
 
 void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 
+// Optuna's names in its tables: trial states ("RUNNING", ..., "FAIL") and value types.
+// A non-finite value is stored as NULL plus its type ("INF_POS", "INF_NEG", "NAN"); a NULL
+// whose type is "FINITE" reads back as NaN.
+const char* optuna_state(TrialState state);
+TrialState state_from_optuna(const std::string& text);
+const char* optuna_value_type(double value);
+double value_from_optuna(std::optional<double> stored, const std::string& type);
+
 // Local time as Optuna writes datetime_start and datetime_complete
 // ("2026-11-27 09:40:47.427105"), and back. With utc = true: UTC, as Optuna's heartbeats
 // are (SQLite's CURRENT_TIMESTAMP), so that processes in other time zones agree.

@@ -33,7 +33,11 @@ namespace caviar {
 namespace {
 
 using detail::format_time;
+using detail::optuna_state;
+using detail::optuna_value_type;
 using detail::parse_time;
+using detail::state_from_optuna;
+using detail::value_from_optuna;
 
 constexpr const char* kSchema = R"SQL(
 CREATE TYPE studydirection AS ENUM ('NOT_SET', 'MINIMIZE', 'MAXIMIZE');
@@ -170,39 +174,9 @@ INSERT INTO alembic_version (version_num) VALUES ('v3.2.0.a');
 // The advisory lock every caviar write transaction holds ("cavi" in ASCII).
 constexpr std::int64_t kWriteLock = 0x63617669;
 
-const char* state_text(TrialState s) {
-  switch (s) {
-    case TrialState::Running: return "RUNNING";
-    case TrialState::Complete: return "COMPLETE";
-    case TrialState::Pruned: return "PRUNED";
-    case TrialState::Failed: return "FAIL";
-    case TrialState::Waiting: return "WAITING";
-  }
-  return "FAIL";
-}
-
-TrialState state_from_text(const std::string& s) {
-  if (s == "RUNNING") return TrialState::Running;
-  if (s == "COMPLETE") return TrialState::Complete;
-  if (s == "PRUNED") return TrialState::Pruned;
-  if (s == "WAITING") return TrialState::Waiting;
-  return TrialState::Failed;
-}
-
-// Optuna keeps infinities as NULL plus a type column; a NaN is NULL (Optuna's final-value
-// type has no NAN, and a NULL value reads back as NaN).
-const char* value_type(double v, bool intermediate) {
-  if (std::isnan(v)) return intermediate ? "NAN" : "FINITE";
-  if (std::isinf(v)) return v > 0 ? "INF_POS" : "INF_NEG";
-  return "FINITE";
-}
-
-double value_from(std::optional<double> stored, const std::string& type) {
-  if (type == "INF_POS") return HUGE_VAL;
-  if (type == "INF_NEG") return -HUGE_VAL;
-  if (type == "NAN" || !stored) return std::nan("");
-  return *stored;
-}
+// A final value's type: Optuna's PostgreSQL enum for final values has no NAN, so a NaN is
+// stored as NULL with type FINITE (which reads back as NaN).
+const char* final_value_type(double v) { return std::isnan(v) ? "FINITE" : optuna_value_type(v); }
 
 // libpq's messages on one line: "...failed: No such file\n\tIs the server running...\n".
 std::string one_line(std::string message) {
@@ -373,7 +347,7 @@ class PostgresStorage final : public Storage {
             "intermediate_value_type) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO "
             "UPDATE SET intermediate_value = EXCLUDED.intermediate_value, "
             "intermediate_value_type = EXCLUDED.intermediate_value_type",
-            {trial_id, step, value, value_type(value, true)});
+            {trial_id, step, value, optuna_value_type(value)});
       return 0;
     });
   }
@@ -402,12 +376,12 @@ class PostgresStorage final : public Storage {
       if (r.text(0, 0) != "RUNNING") return false;
       const std::int64_t study_id = r.integer(0, 1);
       query("UPDATE trials SET state = $1, datetime_complete = $2 WHERE trial_id = $3",
-            {state_text(state), format_time(Clock::now()), trial_id});
+            {optuna_state(state), format_time(Clock::now()), trial_id});
       if (value)
         query("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, $3) "
               "ON CONFLICT (trial_id, objective) DO UPDATE SET value = EXCLUDED.value, "
               "value_type = EXCLUDED.value_type",
-              {trial_id, *value, value_type(*value, false)});
+              {trial_id, *value, final_value_type(*value)});
       if (system_attrs.is_object())
         for (const auto& [key, v] : system_attrs.items()) set_attr_locked(trial_id, key, v);
       query("DELETE FROM trial_heartbeats WHERE trial_id = $1", {trial_id});
@@ -439,7 +413,7 @@ class PostgresStorage final : public Storage {
       Rows r = query("SELECT state, count(*) FROM trials WHERE study_id = $1 GROUP BY state", {study_id});
       for (int i = 0; i < r.size(); ++i) {
         int n = static_cast<int>(r.integer(i, 1));
-        switch (state_from_text(r.text(i, 0))) {
+        switch (state_from_optuna(r.text(i, 0))) {
           case TrialState::Running: c.running = n; break;
           case TrialState::Waiting: c.waiting = n; break;
           case TrialState::Complete: c.complete = n; break;
@@ -731,7 +705,7 @@ class PostgresStorage final : public Storage {
       if (!r.size()) throw UsageError("trial", fmt::format("no trial with id {}", id));
       t.id = id;
       t.number = static_cast<int>(r.integer(0, 0));
-      t.state = state_from_text(r.text(0, 1));
+      t.state = state_from_optuna(r.text(0, 1));
       if (!r.is_null(0, 2)) t.started = parse_time(r.text(0, 2));
       if (!r.is_null(0, 3)) t.finished = parse_time(r.text(0, 3));
     }
@@ -746,13 +720,13 @@ class PostgresStorage final : public Storage {
     }
     {
       Rows r = query("SELECT value, value_type FROM trial_values WHERE trial_id = $1 AND objective = 0", {id});
-      if (r.size()) t.value = value_from(r.real(0, 0), r.text(0, 1));
+      if (r.size()) t.value = value_from_optuna(r.real(0, 0), r.text(0, 1));
     }
     {
       Rows r = query("SELECT step, intermediate_value, intermediate_value_type FROM trial_intermediate_values "
                      "WHERE trial_id = $1",
                      {id});
-      for (int i = 0; i < r.size(); ++i) t.intermediate[r.integer(i, 0)] = value_from(r.real(i, 1), r.text(i, 2));
+      for (int i = 0; i < r.size(); ++i) t.intermediate[r.integer(i, 0)] = value_from_optuna(r.real(i, 1), r.text(i, 2));
     }
     t.system_attrs = load_attrs("SELECT key, value_json FROM trial_system_attributes WHERE trial_id = $1", id);
     t.user_attrs = load_attrs("SELECT key, value_json FROM trial_user_attributes WHERE trial_id = $1", id);

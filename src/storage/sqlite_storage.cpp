@@ -22,7 +22,11 @@ namespace caviar {
 namespace {
 
 using detail::format_time;
+using detail::optuna_state;
+using detail::optuna_value_type;
 using detail::parse_time;
+using detail::state_from_optuna;
+using detail::value_from_optuna;
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS studies (
@@ -136,39 +140,6 @@ CREATE TABLE IF NOT EXISTS alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 )SQL";
-
-const char* state_text(TrialState s) {
-  switch (s) {
-    case TrialState::Running: return "RUNNING";
-    case TrialState::Complete: return "COMPLETE";
-    case TrialState::Pruned: return "PRUNED";
-    case TrialState::Failed: return "FAIL";
-    case TrialState::Waiting: return "WAITING";
-  }
-  return "FAIL";
-}
-
-TrialState state_from_text(const std::string& s) {
-  if (s == "RUNNING") return TrialState::Running;
-  if (s == "COMPLETE") return TrialState::Complete;
-  if (s == "PRUNED") return TrialState::Pruned;
-  if (s == "WAITING") return TrialState::Waiting;
-  return TrialState::Failed;
-}
-
-// Optuna keeps infinities as NULL plus a type column.
-const char* value_type(double v) {
-  if (std::isnan(v)) return "NAN";
-  if (std::isinf(v)) return v > 0 ? "INF_POS" : "INF_NEG";
-  return "FINITE";
-}
-
-double value_from(std::optional<double> stored, const std::string& type) {
-  if (type == "INF_POS") return HUGE_VAL;
-  if (type == "INF_NEG") return -HUGE_VAL;
-  if (type == "NAN" || !stored) return std::nan("");
-  return *stored;
-}
 
 // One prepared statement; reset on destruction so it can be reused from the cache.
 class Statement {
@@ -392,7 +363,7 @@ class SqliteStorage final : public Storage {
               "intermediate_value_type = excluded.intermediate_value_type")
           .bind(1, trial_id).bind(2, step)
           .bind(3, std::isfinite(value) ? std::optional<double>(value) : std::nullopt)
-          .bind(4, value_type(value))
+          .bind(4, optuna_value_type(value))
           .run();
       return 0;
     });
@@ -428,13 +399,13 @@ class SqliteStorage final : public Storage {
         study_id = st.integer(1);
       }
       prepare("UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?")
-          .bind(1, state_text(state)).bind(2, format_time(Clock::now())).bind(3, trial_id).run();
+          .bind(1, optuna_state(state)).bind(2, format_time(Clock::now())).bind(3, trial_id).run();
       if (value) {
         prepare("INSERT OR REPLACE INTO trial_values (trial_id, objective, value, value_type) "
                 "VALUES (?, 0, ?, ?)")
             .bind(1, trial_id)
             .bind(2, std::isfinite(*value) ? value : std::nullopt)
-            .bind(3, value_type(*value))
+            .bind(3, optuna_value_type(*value))
             .run();
       }
       if (system_attrs.is_object())
@@ -471,7 +442,7 @@ class SqliteStorage final : public Storage {
       st.bind(1, study_id);
       while (st.step()) {
         int n = static_cast<int>(st.integer(1));
-        switch (state_from_text(st.text(0))) {
+        switch (state_from_optuna(st.text(0))) {
           case TrialState::Running: c.running = n; break;
           case TrialState::Waiting: c.waiting = n; break;
           case TrialState::Complete: c.complete = n; break;
@@ -759,7 +730,7 @@ class SqliteStorage final : public Storage {
       if (!st.step()) throw UsageError("trial", fmt::format("no trial with id {}", id));
       t.id = id;
       t.number = static_cast<int>(st.integer(0));
-      t.state = state_from_text(st.text(1));
+      t.state = state_from_optuna(st.text(1));
       if (!st.is_null(2)) t.started = parse_time(st.text(2));
       if (!st.is_null(3)) t.finished = parse_time(st.text(3));
     }
@@ -777,13 +748,13 @@ class SqliteStorage final : public Storage {
     {
       auto st = prepare("SELECT value, value_type FROM trial_values WHERE trial_id = ? AND objective = 0");
       st.bind(1, id);
-      if (st.step()) t.value = value_from(st.optional_real(0), st.text(1));
+      if (st.step()) t.value = value_from_optuna(st.optional_real(0), st.text(1));
     }
     {
       auto st = prepare("SELECT step, intermediate_value, intermediate_value_type FROM "
                         "trial_intermediate_values WHERE trial_id = ?");
       st.bind(1, id);
-      while (st.step()) t.intermediate[st.integer(0)] = value_from(st.optional_real(1), st.text(2));
+      while (st.step()) t.intermediate[st.integer(0)] = value_from_optuna(st.optional_real(1), st.text(2));
     }
     t.system_attrs = load_attrs("SELECT key, value_json FROM trial_system_attributes WHERE trial_id = ?", id);
     t.user_attrs = load_attrs("SELECT key, value_json FROM trial_user_attributes WHERE trial_id = ?", id);

@@ -233,8 +233,14 @@ class PostgresStorage final : public Storage {
  public:
   PostgresStorage(const std::string& url, const std::string& schema) : url_(url), where_(redacted(url)) {
     connect();
-    check_kind();
-    create_schema(schema);
+    try {
+      check_kind();
+      create_schema(schema);
+    } catch (...) {  // no destructor runs for a half-built store
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw;
+    }
   }
 
   ~PostgresStorage() override {

@@ -426,6 +426,10 @@ TEST(OptunaInterop, CaviarContinuesAnOptunaStudyOnPostgres) {
   caviar::testing::PostgresDatabase db;
   TempDir dir;
   caviar_continues_an_optuna_study(dir, "postgresql+psycopg2:///" + db.name(), db.url());
+  // caviar's first write added the indexes its queries need.
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_caviar_%'",
+                                            db.name()),
+            "2");
 }
 
 TEST(OptunaInterop, TextFileIsRefused) {

@@ -567,11 +567,22 @@ class PostgresStorage final : public Storage {
 
   template <class F>
   std::invoke_result_t<F&> write(F&& fn) {
-    return transaction("BEGIN", true, [&] {
+    auto result = transaction("BEGIN", true, [&] {
       query("SELECT pg_advisory_xact_lock($1)", {kWriteLock});
+      if (!indexed_) command(kIndexes);
       return fn();
     });
+    indexed_ = true;
+    return result;
   }
+
+  // Indexes that Optuna's schema lacks and caviar's queries need (a waiting trial, the
+  // budget, uncounted failures). Tables that caviar makes have them; a database that Optuna
+  // made gets them with caviar's first write to it, so that only reading it changes nothing.
+  static constexpr const char* kIndexes =
+      "CREATE INDEX IF NOT EXISTS ix_caviar_trials_study_state ON trials (study_id, state); "
+      "CREATE INDEX IF NOT EXISTS ix_caviar_trial_system_attributes_key ON trial_system_attributes (key)";
+  bool indexed_ = false;
 
   template <class F>
   std::invoke_result_t<F&> read(F&& fn) {
@@ -603,7 +614,8 @@ class PostgresStorage final : public Storage {
 
   // Creates the tables in revision `schema` if the database has none yet.
   void create_schema(const std::string& schema) {
-    std::string revision = write([&] {
+    std::string revision = transaction("BEGIN", true, [&] {
+      query("SELECT pg_advisory_xact_lock($1)", {kWriteLock});
       std::string found = revision_locked();
       if (found.empty()) {  // under the lock: no other caviar creates them too
         command(kSchema);
@@ -611,6 +623,7 @@ class PostgresStorage final : public Storage {
       }
       return found;
     });
+    indexed_ = revision.empty();  // made here, with them
     if (!revision.empty() && revision != "v3.0.0.d" && revision != "v3.2.0.a")
       throw StorageError(where_, fmt::format("Optuna schema revision '{}'; caviar reads v3.0.0.d "
                                              "(Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)", revision));

@@ -40,6 +40,7 @@ struct TrialCounts {
   int running = 0, waiting = 0, complete = 0, pruned = 0, failed = 0;
   int counted = 0;  // trials that use up the budget (all but uncounted failures)
   int total() const { return running + waiting + complete + pruned + failed; }
+  int& of(TrialState state);  // the count of one state
 };
 
 // A trial to run again: its fixed params (user values) and the new trial's attributes.

@@ -7,6 +7,21 @@
 
 #include "caviar/error.h"
 
+namespace caviar {
+
+int& TrialCounts::of(TrialState state) {
+  switch (state) {
+    case TrialState::Running: return running;
+    case TrialState::Waiting: return waiting;
+    case TrialState::Complete: return complete;
+    case TrialState::Pruned: return pruned;
+    case TrialState::Failed: return failed;
+  }
+  return failed;
+}
+
+}  // namespace caviar
+
 namespace caviar::detail {
 
 void check_direction(const StudyRecord& study, Direction wanted) {
@@ -40,14 +55,22 @@ json retry_attrs(const TrialRecord& failed, int retry) {
 }
 
 void add_to_counts(TrialCounts& c, const TrialRecord& t) {
-  switch (t.state) {
-    case TrialState::Running: ++c.running; break;
-    case TrialState::Waiting: ++c.waiting; break;
-    case TrialState::Complete: ++c.complete; break;
-    case TrialState::Pruned: ++c.pruned; break;
-    case TrialState::Failed: ++c.failed; break;
-  }
+  ++c.of(t.state);
   if (t.counted()) ++c.counted;
+}
+
+TrialRecord running_trial(std::int64_t id, int number, TrialDraft draft,
+                          std::shared_ptr<const std::map<std::string, json>> distributions,
+                          const std::string& started) {
+  TrialRecord t;
+  t.id = id;
+  t.number = number;
+  t.state = TrialState::Running;
+  t.params = std::move(draft.params);
+  t.distributions = std::move(distributions);
+  t.started = parse_time(started);
+  t.system_attrs = std::move(draft.system_attrs);
+  return t;
 }
 
 const char* optuna_state(TrialState s) {

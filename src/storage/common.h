@@ -25,6 +25,12 @@ json retry_attrs(const TrialRecord& failed, int retry);
 
 void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 
+// The record of a trial that start_trial has just written as running, without reading it
+// back; `started` as written (format_time).
+TrialRecord running_trial(std::int64_t id, int number, TrialDraft draft,
+                          std::shared_ptr<const std::map<std::string, json>> distributions,
+                          const std::string& started);
+
 // Optuna's names in its tables: trial states ("RUNNING", ..., "FAIL") and value types.
 // A non-finite value is stored as NULL plus its type ("INF_POS", "INF_NEG", "NAN"); a NULL
 // whose type is "FINITE" reads back as NaN.

@@ -330,15 +330,7 @@ class PostgresStorage final : public Storage {
       for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
       if (request.heartbeat) beat_locked(id);
       if (waiting) return load_trial(id);
-      TrialRecord t;  // what was just written, without reading it back
-      t.id = id;
-      t.number = number;
-      t.state = TrialState::Running;
-      t.params = std::move(draft->params);
-      t.distributions = std::move(distributions);
-      t.started = parse_time(started);
-      t.system_attrs = std::move(draft->system_attrs);
-      return t;
+      return detail::running_trial(id, number, std::move(*draft), std::move(distributions), started);
     });
   }
 
@@ -417,16 +409,7 @@ class PostgresStorage final : public Storage {
     return read([&] {
       TrialCounts c;
       Rows r = query("SELECT state, count(*) FROM trials WHERE study_id = $1 GROUP BY state", {study_id});
-      for (int i = 0; i < r.size(); ++i) {
-        int n = static_cast<int>(r.integer(i, 1));
-        switch (state_from_optuna(r.text(i, 0))) {
-          case TrialState::Running: c.running = n; break;
-          case TrialState::Waiting: c.waiting = n; break;
-          case TrialState::Complete: c.complete = n; break;
-          case TrialState::Pruned: c.pruned = n; break;
-          case TrialState::Failed: c.failed = n; break;
-        }
-      }
+      for (int i = 0; i < r.size(); ++i) c.of(state_from_optuna(r.text(i, 0))) = static_cast<int>(r.integer(i, 1));
       c.counted = counted_locked(study_id);
       return c;
     });

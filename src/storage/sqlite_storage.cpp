@@ -326,15 +326,7 @@ class SqliteStorage final : public Storage {
       for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
       if (request.heartbeat) beat_locked(id, now);
       if (waiting) return load_trial(id);
-      TrialRecord t;  // what was just written, without reading it back
-      t.id = id;
-      t.number = number;
-      t.state = TrialState::Running;
-      t.params = std::move(draft->params);
-      t.distributions = std::move(distributions);
-      t.started = parse_time(started);
-      t.system_attrs = std::move(draft->system_attrs);
-      return t;
+      return detail::running_trial(id, number, std::move(*draft), std::move(distributions), started);
     });
   }
 
@@ -442,13 +434,7 @@ class SqliteStorage final : public Storage {
       st.bind(1, study_id);
       while (st.step()) {
         int n = static_cast<int>(st.integer(1));
-        switch (state_from_optuna(st.text(0))) {
-          case TrialState::Running: c.running = n; break;
-          case TrialState::Waiting: c.waiting = n; break;
-          case TrialState::Complete: c.complete = n; break;
-          case TrialState::Pruned: c.pruned = n; break;
-          case TrialState::Failed: c.failed = n; break;
-        }
+        c.of(state_from_optuna(st.text(0))) = n;
       }
       c.counted = counted_locked(study_id);
       return c;

@@ -22,9 +22,12 @@ stop_pg() {
 trap stop_pg EXIT
 as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U caviar --auth=trust -E UTF8 >"$pg_dir/initdb.log" 2>&1 ||
   { cat "$pg_dir/initdb.log" >&2; exit 1; }
-# fsync off: a test cluster that is thrown away need not survive a power cut.
+# fsync off: a test cluster that is thrown away need not survive a power cut. A synchronous
+# standby that never connects, waited for only where a test sets synchronous_commit = on
+# (then a COMMIT is written but its reply held back: the lost reply of a dropped connection).
 as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-  -o "-k $pg_dir -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null ||
+  -o "-k $pg_dir -c listen_addresses= -c fsync=off -c max_connections=200 \
+      -c synchronous_standby_names=caviar_test_no_standby -c synchronous_commit=local" start >/dev/null ||
   { cat "$pg_dir/server.log" >&2; exit 1; }
 export PGHOST=$pg_dir PGUSER=caviar CAVIAR_TEST_POSTGRESQL=1
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -332,6 +333,71 @@ TEST(PostgresStorage, ATransactionCutOffMidwayRunsAgainWhole) {
   ASSERT_EQ(trials.size(), 1u);
   EXPECT_EQ(trials[0].params.at("x"), 0.5);
   EXPECT_EQ(trials[0].state, TrialState::Running);
+}
+
+// A COMMIT that the server carried out but whose reply never came back: the store must
+// not run the transaction again (that would start a second trial), but find out from the
+// transaction id that it was committed. scripts/test.sh names a synchronous standby that
+// never connects, so a database with synchronous_commit = on has every COMMIT wait for it
+// after the commit is written: the session is ended there, the reply is lost.
+TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  ASSERT_EQ(caviar::testing::postgres_query("SHOW synchronous_standby_names"), "caviar_test_no_standby")
+      << "the test server of scripts/test.sh is needed";
+  caviar::testing::PostgresDatabase db;
+  auto storage = open_storage(db.url());
+  const StudyRecord study = storage->open_study("lost", Direction::Minimize);
+  const std::string in_db = "FROM pg_stat_activity WHERE datname = '" + db.name() + "'";
+  // From now on the database's new sessions wait for the standby at each COMMIT; the store's
+  // session is ended so that its next transaction runs in a new one.
+  caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " SET synchronous_commit = on");
+  caviar::testing::postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+
+  std::atomic<bool> cut{false};
+  std::thread cutter([&] {
+    for (int i = 0; i < 3000 && !cut; ++i) {
+      const std::string pid = caviar::testing::postgres_query("SELECT pid " + in_db + " AND wait_event = 'SyncRep'");
+      if (!pid.empty()) {
+        caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
+        caviar::testing::postgres_query("SELECT pg_terminate_backend(" + pid + ", 5000)");
+        cut = true;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    if (!cut) {  // never waited: let the store go on, and the test fail below
+      caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
+      caviar::testing::postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+    }
+  });
+  int proposals = 0;
+  StartRequest request;
+  request.study_id = study.id;
+  request.propose = [&](const std::vector<TrialRecord>&, const Params&, int number) -> std::optional<TrialDraft> {
+    ++proposals;
+    TrialDraft draft;
+    draft.params = {{"x", 0.5 + number}};
+    return draft;
+  };
+  decltype(storage->start_trial(request)) started;
+  std::string error;
+  try {
+    started = storage->start_trial(request);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  cutter.join();
+  EXPECT_TRUE(cut) << "no COMMIT waited for the standby";
+  ASSERT_EQ(error, "");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(proposals, 1) << "the committed transaction ran again";
+  EXPECT_EQ(started->number, 0);
+  auto trials = storage->trials(study.id);
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].id, started->id);
+  EXPECT_EQ(trials[0].state, TrialState::Running);
+  EXPECT_TRUE(storage->finish_trial(started->id, TrialState::Complete, 1.5, json::object()))
+      << "the store goes on";
 }
 
 TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {

@@ -513,6 +513,9 @@ class PostgresStorage final : public Storage {
             unreachable_since_.reset();
             return std::move(unconfirmed->second);
           }
+          // The old session may not have ended yet (its server process still holds the
+          // transaction open): wait for it, on the same clock as for a lost connection.
+          if (status == "in progress") throw PgRetry{"the transaction of a lost COMMIT is still in progress"};
           if (status != "aborted")
             throw StorageError(where_, fmt::format("the connection dropped while a change was committed, and "
                                                    "PostgreSQL cannot tell whether it was (transaction {}: '{}')",

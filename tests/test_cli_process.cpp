@@ -693,6 +693,39 @@ TEST_F(CliBadInput, ForeignSqliteDatabaseAsStorage) {
   EXPECT_EQ(tables, 1) << "caviar added tables to a database that is not its own";
 }
 
+// Commands that only read (studies, trials, best, ...) create nothing: no SQLite file where
+// there is none, no tables in an empty PostgreSQL database; they say there is nothing yet.
+TEST_F(CliBadInput, ReadingCreatesNoStorage) {
+  const fs::path missing = tmp_.path() / "missing.db";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"studies", "--storage", "sqlite:///" + missing.string()},
+        std::vector<std::string>{"trials", "--storage", "sqlite:///" + missing.string(), "--study", "good"},
+        std::vector<std::string>{"best", "--storage", "sqlite:///" + missing.string(), "--study", "good"}}) {
+    Result r = run_cli(tmp_.path(), args);
+    EXPECT_EQ(r.rc, 2) << describe(r);
+    EXPECT_TRUE(contains(r.err, "missing.db") && contains(r.err, "no such database file")) << r.err;
+    EXPECT_FALSE(fs::exists(missing)) << args[0] << " created the file";
+  }
+  write_file(missing, "");
+  Result empty = run_cli(tmp_.path(), {"trials", "--storage", "sqlite:///" + missing.string(), "--study", "good"});
+  EXPECT_EQ(empty.rc, 2) << describe(empty);
+  EXPECT_TRUE(contains(empty.err, "nothing stored in it yet")) << empty.err;
+  EXPECT_EQ(fs::file_size(missing), 0u);
+
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  for (const char* command : {"studies", "trials"}) {
+    std::vector<std::string> args{command, "--storage", db.url()};
+    if (std::string(command) == "trials") args.insert(args.end(), {"--study", "good"});
+    Result r = run_cli(tmp_.path(), args);
+    EXPECT_EQ(r.rc, 2) << describe(r);
+    EXPECT_TRUE(contains(r.err, "nothing has been stored in it yet")) << r.err;
+  }
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM information_schema.tables WHERE "
+                                            "table_schema = 'public'", db.name()),
+            "0") << "a reading command made tables";
+}
+
 // The built-in trainer as a study's objective: in-process (builtin: mlp) and as a command.
 TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
   TempDir tmp;

@@ -15,8 +15,7 @@ CommandRegistrar registrar(20, [](CLI::App& app) {
   cmd->add_option("--storage", a->storage, "Storage URL")->capture_default_str();
   add_format_option(cmd, a->format);
   cmd->callback([a] {
-    require_existing_database(a->storage);
-    auto storage = open_storage(a->storage);
+    auto storage = open_storage(a->storage, OpenMode::Existing);
     json rows = json::array();
     for (const auto& s : storage->studies()) {
       TrialCounts c = storage->counts(s.id);

@@ -1,7 +1,5 @@
 #include "common.h"
 
-#include <filesystem>
-
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -21,15 +19,6 @@ void add_format_option(CLI::App* cmd, std::string& format) {
       ->capture_default_str();
 }
 
-void require_existing_database(const std::string& url) {
-  const std::string sqlite = "sqlite:///";
-  if (url.rfind(sqlite, 0) != 0) return;
-  std::string path = url.substr(sqlite.size());
-  path = path.substr(0, path.find('?'));
-  if (!std::filesystem::exists(path))
-    throw StorageError(url, "no such database file (" + path + ")");
-}
-
 OpenedStudy open_existing_study(const StudyLocation& where) {
   OpenedStudy out;
   std::string url = where.storage, name = where.study;
@@ -41,8 +30,7 @@ OpenedStudy open_existing_study(const StudyLocation& where) {
   if (url.empty()) url = "sqlite:///caviar.db";
   if (name.empty() && where.config.empty())
     throw UsageError("study", "say which study: give its config file, or --study NAME (with --storage URL)");
-  require_existing_database(url);
-  out.storage = open_storage(url);
+  out.storage = open_storage(url, OpenMode::Existing);
   auto record = out.storage->find_study(name);
   if (!record) {
     std::vector<std::string> names;

@@ -30,9 +30,6 @@ struct OpenedStudy {
 // Opens an existing study for reading; never creates a database or a study.
 OpenedStudy open_existing_study(const StudyLocation& where);
 
-// Checks the database file of a sqlite:/// URL exists (reading must not create one).
-void require_existing_database(const std::string& url);
-
 // --format table|csv|json
 void add_format_option(CLI::App* cmd, std::string& format);
 

@@ -131,7 +131,12 @@ class Storage {
 // the host, port and user from PGHOST, PGPORT and PGUSER). A SQLite file that exists, or
 // a PostgreSQL database with tables, must be a caviar or Optuna study store. Throws
 // StorageError.
-std::shared_ptr<Storage> open_storage(const std::string& url);
+//
+// Create (the default) makes the tables where there are none yet (and the SQLite file);
+// Existing is for reading what was stored: a SQLite file that is not there, or a PostgreSQL
+// database without the tables, is an error, and nothing is created.
+enum class OpenMode { Create, Existing };
+std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::Create);
 
 std::shared_ptr<Storage> make_memory_storage();
 

@@ -9,7 +9,7 @@
 
 namespace caviar {
 
-std::shared_ptr<Storage> open_storage(const std::string& url) {
+std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
   if (url.empty() || url == "memory" || url == "memory://") return make_memory_storage();
   const std::string sqlite = "sqlite:///";
   if (url.rfind(sqlite, 0) == 0) {
@@ -25,10 +25,10 @@ std::shared_ptr<Storage> open_storage(const std::string& url) {
                                             "schema=v3.0.0.d or schema=v3.2.0.a", query));
     }
     if (path.empty()) throw StorageError(url, "no file name after sqlite:///");
-    return detail::make_sqlite_storage(path, schema);
+    return detail::make_sqlite_storage(path, schema, mode);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    return detail::make_postgres_storage(url);
+    return detail::make_postgres_storage(url, mode);
   throw StorageError(url, "unknown storage URL; use sqlite:///file.db (relative), "
                           "sqlite:////abs/file.db, postgresql://user@host/database or memory");
 }

@@ -231,10 +231,13 @@ class Rows {
 
 class PostgresStorage final : public Storage {
  public:
-  PostgresStorage(const std::string& url, const std::string& schema) : url_(url), where_(redacted(url)) {
+  PostgresStorage(const std::string& url, const std::string& schema, OpenMode mode)
+      : url_(url), where_(redacted(url)) {
     connect();
     try {
-      check_kind();
+      if (!check_kind() && mode == OpenMode::Existing)
+        throw StorageError(where_, "a PostgreSQL database without caviar's tables: nothing has been stored "
+                                   "in it yet");
       create_schema(schema);
     } catch (...) {  // no destructor runs for a half-built store
       PQfinish(conn_);
@@ -575,9 +578,10 @@ class PostgresStorage final : public Storage {
     return transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, fn);
   }
 
-  // A database with tables of its own is not ours to add Optuna's to.
-  void check_kind() {
-    read([&] {
+  // A database with tables of its own is not ours to add Optuna's to. Returns whether it
+  // has tables (ours, then).
+  bool check_kind() {
+    return read([&] {
       Rows r = query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()");
       bool studies = false, alembic = false;
       for (int i = 0; i < r.size(); ++i) {
@@ -587,7 +591,7 @@ class PostgresStorage final : public Storage {
       if (r.size() && !(studies && alembic))
         throw StorageError(where_, "a PostgreSQL database, but neither a caviar nor an Optuna one "
                                    "(it has tables, but no 'studies' and 'alembic_version')");
-      return 0;
+      return r.size() > 0;
     });
   }
 
@@ -750,17 +754,17 @@ class PostgresStorage final : public Storage {
 
 }  // namespace
 
-std::shared_ptr<Storage> detail::make_postgres_storage(const std::string& url) {
+std::shared_ptr<Storage> detail::make_postgres_storage(const std::string& url, OpenMode mode) {
   // caviar's one option, `schema=`, is taken out of the query; the rest goes to libpq.
   static const std::regex option(R"(([?&])schema=([^&]*)(&?))");
   std::smatch m;
-  if (!std::regex_search(url, m, option)) return std::make_shared<PostgresStorage>(url, "v3.2.0.a");
+  if (!std::regex_search(url, m, option)) return std::make_shared<PostgresStorage>(url, "v3.2.0.a", mode);
   const std::string schema = m[2];
   if (schema != "v3.0.0.d" && schema != "v3.2.0.a")
     throw StorageError(redacted(url), fmt::format("unknown schema '{}'; use schema=v3.0.0.d or schema=v3.2.0.a",
                                                   schema));
   return std::make_shared<PostgresStorage>(m.prefix().str() + (m[3].length() ? m[1].str() : "") + m.suffix().str(),
-                                           schema);
+                                           schema, mode);
 }
 
 }  // namespace caviar

@@ -200,9 +200,12 @@ class Statement {
 
 class SqliteStorage final : public Storage {
  public:
-  SqliteStorage(const std::string& path, const std::string& schema) : path_(path) {
+  SqliteStorage(const std::string& path, const std::string& schema, OpenMode mode) : path_(path) {
     namespace fs = std::filesystem;
     bool existed = fs::exists(path) && fs::file_size(path) > 0;
+    if (!existed && mode == OpenMode::Existing)
+      throw StorageError(path, fs::exists(path) ? "an empty file, with nothing stored in it yet"
+                                                : "no such database file");
     if (!existed) {
       auto dir = fs::path(path).parent_path();
       if (!dir.empty() && !fs::is_directory(dir))
@@ -765,8 +768,8 @@ class SqliteStorage final : public Storage {
 }  // namespace
 
 std::shared_ptr<Storage> detail::make_sqlite_storage(const std::string& path,
-                                                     const std::string& schema) {
-  return std::make_shared<SqliteStorage>(path, schema);
+                                                     const std::string& schema, OpenMode mode) {
+  return std::make_shared<SqliteStorage>(path, schema, mode);
 }
 
 }  // namespace caviar

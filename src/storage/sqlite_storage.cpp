@@ -1,6 +1,7 @@
 // The SQLite storage: Optuna's RDB schema in one file, WAL mode, one transaction per state
 // change (BEGIN IMMEDIATE with a busy timeout and retries), so many processes can share
-// one study without "database is locked".
+// one study without "database is locked". The state changes themselves are
+// storage/sql_storage.h, shared with the PostgreSQL store.
 #include <sqlite3.h>
 
 #include <sys/stat.h>
@@ -16,17 +17,17 @@
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "storage/common.h"
+#include "storage/sql_storage.h"
 #include "storage/sqlite_storage.h"
 
 namespace caviar {
 namespace {
 
 using detail::format_time;
-using detail::optuna_state;
-using detail::optuna_value_type;
 using detail::parse_time;
-using detail::state_from_optuna;
-using detail::value_from_optuna;
+using detail::SqlArg;
+using detail::SqlRows;
+using detail::SqlValue;
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS studies (
@@ -161,6 +162,12 @@ class Statement {
   Statement& bind(int i, const char* v) { return bind(i, std::string(v)); }
   Statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
   Statement& bind(int i, std::optional<double> v) { return v ? bind(i, *v) : bind_null(i); }
+  Statement& bind(int i, const SqlValue& v) {
+    return std::visit([&](const auto& x) -> Statement& {
+      if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return bind_null(i);
+      else return bind(i, x);
+    }, v);
+  }
 
   // Steps once; true if a row is available.
   bool step() {
@@ -182,6 +189,19 @@ class Statement {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
   }
+  // The current row, each cell as SQLite typed it.
+  std::vector<SqlValue> row() {
+    std::vector<SqlValue> cells(static_cast<std::size_t>(sqlite3_column_count(stmt_)));
+    for (int c = 0; c < static_cast<int>(cells.size()); ++c) {
+      switch (sqlite3_column_type(stmt_, c)) {
+        case SQLITE_NULL: break;
+        case SQLITE_INTEGER: cells[c] = integer(c); break;
+        case SQLITE_FLOAT: cells[c] = real(c); break;
+        default: cells[c] = text(c);
+      }
+    }
+    return cells;
+  }
 
   [[noreturn]] void throw_error(int rc) {
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) throw detail::SqliteBusy();
@@ -198,7 +218,8 @@ class Statement {
   std::string where_;
 };
 
-class SqliteStorage final : public Storage {
+class SqliteStorage final : public detail::SqlStorage {
+ public:
  public:
   SqliteStorage(const std::string& path, const std::string& schema, OpenMode mode) : path_(path) {
     namespace fs = std::filesystem;
@@ -239,209 +260,54 @@ class SqliteStorage final : public Storage {
     if (db_) sqlite3_close(db_);
   }
 
-  StudyRecord open_study(const std::string& name, Direction direction) override {
-    return write([&] {
-      if (auto s = find_study_locked(name)) {
-        detail::check_direction(*s, direction);
-        return *s;
-      }
-      prepare("INSERT INTO studies (study_name) VALUES (?)").bind(1, name).run();
-      std::int64_t id = sqlite3_last_insert_rowid(db_);
-      prepare("INSERT INTO study_directions (direction, study_id, objective) VALUES (?, ?, 0)")
-          .bind(1, direction == Direction::Minimize ? "MINIMIZE" : "MAXIMIZE")
-          .bind(2, id)
-          .run();
-      return *find_study_locked(name);
-    });
+ protected:
+  SqlRows query(const std::string& sql, std::initializer_list<SqlArg> args = {}) override {
+    Statement st = prepare(sql);
+    int i = 1;
+    for (const SqlArg& a : args) st.bind(i++, a.value);
+    SqlRows out;
+    while (st.step()) out.rows.push_back(st.row());
+    return out;
   }
 
-  std::optional<StudyRecord> find_study(const std::string& name) override {
-    return read([&] { return find_study_locked(name); });
+  // BEGIN IMMEDIATE ... COMMIT, the whole transaction run again while the file is busy.
+  // The first write switches the file to WAL, so that merely reading an Optuna database
+  // (which uses a rollback journal) leaves it as it was.
+  void in_write(const std::function<void()>& fn) override {
+    std::lock_guard lock(mutex_);
+    if (file_id_ != std::pair<dev_t, ino_t>{}) check_still_there();
+    if (!wal_) {
+      exec_retry("PRAGMA journal_mode=WAL");
+      exec_retry("PRAGMA synchronous=NORMAL");
+      wal_ = true;
+      add_indexes();
+    }
+    transaction("BEGIN IMMEDIATE", fn);
   }
 
-  std::vector<StudyRecord> studies() override {
-    return read([&] {
-      std::vector<std::string> names;
-      auto st = prepare("SELECT study_name FROM studies ORDER BY study_id");
-      while (st.step()) names.push_back(st.text(0));
-      std::vector<StudyRecord> out;
-      for (const auto& n : names) out.push_back(*find_study_locked(n));
-      return out;
-    });
+  void in_read(const std::function<void()>& fn) override {
+    std::lock_guard lock(mutex_);
+    transaction("BEGIN", fn);
   }
 
-  void set_study_attr(std::int64_t study_id, const std::string& key, const json& value) override {
-    write([&] {
-      prepare("INSERT INTO study_system_attributes (study_id, key, value_json) VALUES (?, ?, ?) "
-              "ON CONFLICT(study_id, key) DO UPDATE SET value_json = excluded.value_json")
-          .bind(1, study_id).bind(2, key).bind(3, value.dump()).run();
-      return 0;
-    });
+  // Heartbeats are UTC, as Optuna's. A trial that finished meanwhile gets no row back.
+  void beat_locked(std::int64_t trial_id, Clock::time_point now) override {
+    query("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, ? WHERE EXISTS "
+          "(SELECT 1 FROM trials WHERE trial_id = ? AND state = 'RUNNING') "
+          "ON CONFLICT(trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
+          {trial_id, format_time(now, true), trial_id});
   }
 
-  std::optional<TrialRecord> start_trial(const StartRequest& request) override {
-    return write([&]() -> std::optional<TrialRecord> {
-      auto now = Clock::now();
-      for (const auto& stale : fail_stale_locked(request.study_id, stale_grace(), now)) {
-        json attrs = detail::retry_attrs(stale, request.retry);
-        if (!attrs.is_null() && request.space)
-          enqueue_locked(request.study_id, request.space->to_json(stale.params), attrs);
-      }
-      std::optional<std::pair<std::int64_t, int>> waiting;
-      {
-        auto st = prepare("SELECT trial_id, number FROM trials WHERE study_id = ? AND "
-                          "state = 'WAITING' ORDER BY trial_id LIMIT 1");
-        st.bind(1, request.study_id);
-        if (st.step()) waiting = {st.integer(0), static_cast<int>(st.integer(1))};
-      }
-      if (!waiting && request.budget && counted_locked(request.study_id) >= *request.budget)
-        return std::nullopt;
-      Params fixed;
-      if (waiting) fixed = detail::fixed_params(load_trial(waiting->first), request.space);
-      std::vector<TrialRecord> history;
-      if (request.needs_history) history = load_trials(request.study_id);
-      int number = waiting ? waiting->second : count_locked(request.study_id);
-      auto draft = request.propose(history, fixed, number);
-      if (!draft) return std::nullopt;
-      std::string started = format_time(now);
-      std::int64_t id;
-      if (waiting) {
-        id = waiting->first;
-        prepare("UPDATE trials SET state = 'RUNNING', datetime_start = ? WHERE trial_id = ?")
-            .bind(1, started).bind(2, id).run();
-      } else {
-        prepare("INSERT INTO trials (number, study_id, state, datetime_start) "
-                "VALUES (?, ?, 'RUNNING', ?)")
-            .bind(1, number).bind(2, request.study_id).bind(3, started).run();
-        id = sqlite3_last_insert_rowid(db_);
-      }
-      static const std::map<std::string, json> none;
-      auto distributions = request.space ? request.space->optuna_distributions() : nullptr;
-      for (const auto& [name, value] : draft->params) {
-        const auto& all = distributions ? *distributions : none;
-        auto d = all.find(name);
-        prepare("INSERT OR REPLACE INTO trial_params (trial_id, param_name, param_value, "
-                "distribution_json) VALUES (?, ?, ?, ?)")
-            .bind(1, id).bind(2, name).bind(3, value)
-            .bind(4, d != all.end() ? d->second.dump() : std::string("{}"))
-            .run();
-      }
-      for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
-      if (request.heartbeat) beat_locked(id, now);
-      if (waiting) return load_trial(id);
-      return detail::running_trial(id, number, std::move(*draft), std::move(distributions), started);
-    });
-  }
-
-  TrialRecord enqueue_trial(std::int64_t study_id, const json& fixed_params,
-                            const json& system_attrs) override {
-    return write([&] { return enqueue_locked(study_id, fixed_params, system_attrs); });
-  }
-
-  TrialRecord enqueue_locked(std::int64_t study_id, const json& fixed_params,
-                             const json& system_attrs) {
-    int number = count_locked(study_id);
-    prepare("INSERT INTO trials (number, study_id, state) VALUES (?, ?, 'WAITING')")
-        .bind(1, number).bind(2, study_id).run();
-    std::int64_t id = sqlite3_last_insert_rowid(db_);
-    set_attr_locked(id, "fixed_params", fixed_params);
-    if (system_attrs.is_object())
-      for (const auto& [key, value] : system_attrs.items()) set_attr_locked(id, key, value);
-    return load_trial(id);
-  }
-
-  void report(std::int64_t trial_id, std::int64_t step, double value) override {
-    write([&] {
-      prepare("INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
-              "intermediate_value_type) VALUES (?, ?, ?, ?) ON CONFLICT(trial_id, step) DO "
-              "UPDATE SET intermediate_value = excluded.intermediate_value, "
-              "intermediate_value_type = excluded.intermediate_value_type")
-          .bind(1, trial_id).bind(2, step)
-          .bind(3, std::isfinite(value) ? std::optional<double>(value) : std::nullopt)
-          .bind(4, optuna_value_type(value))
-          .run();
-      return 0;
-    });
-  }
-
-  void set_trial_attr(std::int64_t trial_id, const std::string& key, const json& value) override {
-    write([&] {
-      set_attr_locked(trial_id, key, value);
-      cache_.erase(trial_id);
-      return 0;
-    });
-  }
-
-  void heartbeat(const std::vector<std::int64_t>& trial_ids) override {
-    if (trial_ids.empty()) return;
-    write([&] {
-      auto now = Clock::now();
-      for (auto id : trial_ids) beat_locked(id, now);
-      return 0;
-    });
-  }
-
-  bool finish_trial(std::int64_t trial_id, TrialState state, std::optional<double> value,
-                    const json& system_attrs, const std::optional<Requeue>& requeue) override {
-    return write([&] {
-      std::int64_t study_id;
-      {
-        auto st = prepare("SELECT state, study_id FROM trials WHERE trial_id = ?");
-        st.bind(1, trial_id);
-        if (!st.step())
-          throw UsageError("trial", fmt::format("no trial with id {}", trial_id));
-        if (st.text(0) != "RUNNING") return false;
-        study_id = st.integer(1);
-      }
-      prepare("UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?")
-          .bind(1, optuna_state(state)).bind(2, format_time(Clock::now())).bind(3, trial_id).run();
-      if (value) {
-        prepare("INSERT OR REPLACE INTO trial_values (trial_id, objective, value, value_type) "
-                "VALUES (?, 0, ?, ?)")
-            .bind(1, trial_id)
-            .bind(2, std::isfinite(*value) ? value : std::nullopt)
-            .bind(3, optuna_value_type(*value))
-            .run();
-      }
-      if (system_attrs.is_object())
-        for (const auto& [key, v] : system_attrs.items()) set_attr_locked(trial_id, key, v);
-      prepare("DELETE FROM trial_heartbeats WHERE trial_id = ?").bind(1, trial_id).run();
-      if (requeue) enqueue_locked(study_id, requeue->params, requeue->system_attrs);
-      return true;
-    });
-  }
-
-  std::vector<TrialRecord> fail_stale(std::int64_t study_id,
-                                      std::chrono::milliseconds grace) override {
-    return write([&] { return fail_stale_locked(study_id, grace, Clock::now()); });
-  }
-
-  std::vector<TrialRecord> trials(std::int64_t study_id) override {
-    return read([&] { return load_trials(study_id); });
-  }
-
-  std::optional<TrialRecord> trial(std::int64_t study_id, int number) override {
-    return read([&]() -> std::optional<TrialRecord> {
-      auto st = prepare("SELECT trial_id FROM trials WHERE study_id = ? AND number = ?");
-      st.bind(1, study_id).bind(2, number);
-      if (!st.step()) return std::nullopt;
-      std::int64_t id = st.integer(0);
-      return load_trial(id);
-    });
-  }
-
-  TrialCounts counts(std::int64_t study_id) override {
-    return read([&] {
-      TrialCounts c;
-      auto st = prepare("SELECT state, count(*) FROM trials WHERE study_id = ? GROUP BY state");
-      st.bind(1, study_id);
-      while (st.step()) {
-        int n = static_cast<int>(st.integer(1));
-        c.of(state_from_optuna(st.text(0))) = n;
-      }
-      c.counted = counted_locked(study_id);
-      return c;
-    });
+  std::vector<std::pair<std::int64_t, Clock::duration>> silences_locked(std::int64_t study_id,
+                                                                        Clock::time_point now) override {
+    // Only running trials have heartbeat rows (finishing deletes them): start from those.
+    SqlRows r = query("SELECT t.trial_id, h.heartbeat FROM trial_heartbeats h CROSS JOIN trials t "
+                      "ON t.trial_id = h.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING'",
+                      {study_id});
+    std::vector<std::pair<std::int64_t, Clock::duration>> out;
+    for (int i = 0; i < r.size(); ++i)
+      if (auto beat = parse_time(r.text(i, 1), true)) out.emplace_back(r.integer(i, 0), now - *beat);
+    return out;
   }
 
  private:
@@ -449,7 +315,6 @@ class SqliteStorage final : public Storage {
   sqlite3* db_ = nullptr;
   std::recursive_mutex mutex_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
-  std::unordered_map<std::int64_t, TrialRecord> cache_;  // finished trials only
   bool wal_ = false;
   std::pair<dev_t, ino_t> file_id_{};  // the file we opened; see check_still_there()
 
@@ -515,44 +380,17 @@ class SqliteStorage final : public Storage {
 
   void exec_retry(const char* sql) { with_retry([&] { exec(sql); return 0; }); }
 
-  // Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, retrying the whole transaction when busy.
-  // The first write switches the file to WAL, so that merely reading an Optuna database
-  // (which uses a rollback journal) leaves it as it was.
-  template <class F>
-  std::invoke_result_t<F&> write(F&& fn) {
-    std::lock_guard lock(mutex_);
-    if (file_id_ != std::pair<dev_t, ino_t>{}) check_still_there();
-    if (!wal_) {
-      exec_retry("PRAGMA journal_mode=WAL");
-      exec_retry("PRAGMA synchronous=NORMAL");
-      wal_ = true;
-      add_indexes();
-    }
-    return with_retry([&] {
-      exec("BEGIN IMMEDIATE");
+  // `begin` ... COMMIT around `fn`, all of it run again while SQLite reports the file busy.
+  void transaction(const char* begin, const std::function<void()>& fn) {
+    with_retry([&] {
+      exec(begin);
       try {
-        auto result = fn();
+        fn();
         exec("COMMIT");
-        return result;
+        return 0;
       } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        cache_.clear();
-        throw;
-      }
-    });
-  }
-
-  template <class F>
-  std::invoke_result_t<F&> read(F&& fn) {
-    std::lock_guard lock(mutex_);
-    return with_retry([&] {
-      exec("BEGIN");
-      try {
-        auto result = fn();
-        exec("COMMIT");
-        return result;
-      } catch (...) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        rolled_back();
         throw;
       }
     });
@@ -562,9 +400,9 @@ class SqliteStorage final : public Storage {
     if (!existed) return;
     bool has_studies = false, has_alembic = false, has_tables = false;
     read([&] {
-      auto st = prepare("SELECT name FROM sqlite_master WHERE type = 'table'");
-      while (st.step()) {
-        std::string name = st.text(0);
+      SqlRows r = query("SELECT name FROM sqlite_master WHERE type = 'table'");
+      for (int i = 0; i < r.size(); ++i) {
+        const std::string name = r.text(i, 0);
         has_tables = true;
         has_studies |= name == "studies";
         has_alembic |= name == "alembic_version";
@@ -591,11 +429,9 @@ class SqliteStorage final : public Storage {
 
   // The Optuna schema revision stored in the file, or "" if there is none yet.
   std::string revision_locked() {
-    auto st = prepare("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'");
-    st.step();
-    if (st.integer(0) == 0) return "";
-    auto v = prepare("SELECT version_num FROM alembic_version");
-    return v.step() ? v.text(0) : "";
+    if (query("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").integer(0, 0) == 0) return "";
+    SqlRows r = query("SELECT version_num FROM alembic_version");
+    return r.size() ? r.text(0, 0) : "";
   }
 
   void create_schema(const std::string& schema) {
@@ -622,146 +458,9 @@ class SqliteStorage final : public Storage {
         exec("INSERT INTO version_info (version_info_id, schema_version, library_version) "
              "VALUES (1, 12, '3.2.0')");
       }
-      prepare("INSERT INTO alembic_version (version_num) VALUES (?)").bind(1, schema).run();
+      query("INSERT INTO alembic_version (version_num) VALUES (?)", {schema});
       return 0;
     });
-  }
-
-  std::optional<StudyRecord> find_study_locked(const std::string& name) {
-    StudyRecord s;
-    {
-      auto st = prepare("SELECT s.study_id, d.direction FROM studies s LEFT JOIN study_directions d "
-                        "ON d.study_id = s.study_id AND d.objective = 0 WHERE s.study_name = ?");
-      st.bind(1, name);
-      if (!st.step()) return std::nullopt;
-      s.id = st.integer(0);
-      s.name = name;
-      s.direction = st.text(1) == "MAXIMIZE" ? Direction::Maximize : Direction::Minimize;
-    }
-    s.system_attrs = load_attrs("SELECT key, value_json FROM study_system_attributes WHERE study_id = ?", s.id);
-    s.user_attrs = load_attrs("SELECT key, value_json FROM study_user_attributes WHERE study_id = ?", s.id);
-    return s;
-  }
-
-  json load_attrs(const std::string& sql, std::int64_t id) {
-    json out = json::object();
-    auto st = prepare(sql);
-    st.bind(1, id);
-    while (st.step()) out[st.text(0)] = json::parse(st.text(1), nullptr, false);
-    return out;
-  }
-
-  void set_attr_locked(std::int64_t trial_id, const std::string& key, const json& value) {
-    prepare("INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (?, ?, ?) "
-            "ON CONFLICT(trial_id, key) DO UPDATE SET value_json = excluded.value_json")
-        .bind(1, trial_id).bind(2, key).bind(3, value.dump()).run();
-  }
-
-  // Heartbeats are UTC, as Optuna's. A trial that finished meanwhile gets no row back.
-  void beat_locked(std::int64_t trial_id, Clock::time_point now) {
-    prepare("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, ? WHERE EXISTS "
-            "(SELECT 1 FROM trials WHERE trial_id = ? AND state = 'RUNNING') "
-            "ON CONFLICT(trial_id) DO UPDATE SET heartbeat = excluded.heartbeat")
-        .bind(1, trial_id).bind(2, format_time(now, true)).bind(3, trial_id).run();
-  }
-
-  // The number the next trial gets: Optuna numbers trials by their count in the study.
-  int count_locked(std::int64_t study_id) {
-    auto st = prepare("SELECT count(*) FROM trials WHERE study_id = ?");
-    st.bind(1, study_id).step();
-    return static_cast<int>(st.integer(0));
-  }
-
-  // Trials that use up the budget: all but the failures marked uncounted (few, found
-  // through the attribute-key index).
-  int counted_locked(std::int64_t study_id) {
-    auto st = prepare(
-        "SELECT count(*) FROM trial_system_attributes a CROSS JOIN trials t ON t.trial_id = a.trial_id "
-        "WHERE a.key = 'caviar:uncounted' AND a.value_json = 'true' AND t.study_id = ? AND t.state = 'FAIL'");
-    st.bind(1, study_id).step();
-    return count_locked(study_id) - static_cast<int>(st.integer(0));
-  }
-
-  std::vector<TrialRecord> fail_stale_locked(std::int64_t study_id,
-                                             std::chrono::milliseconds grace,
-                                             Clock::time_point now) {
-    std::vector<std::pair<std::int64_t, Clock::duration>> stale;
-    {
-      // Only running trials have heartbeat rows (finishing deletes them): start from those.
-      auto st = prepare("SELECT t.trial_id, h.heartbeat FROM trial_heartbeats h CROSS JOIN trials t "
-                        "ON t.trial_id = h.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING'");
-      st.bind(1, study_id);
-      while (st.step()) {
-        auto beat = parse_time(st.text(1), true);
-        if (beat && now - *beat > grace) stale.emplace_back(st.integer(0), now - *beat);
-      }
-    }
-    std::vector<TrialRecord> out;
-    for (auto [id, silence] : stale) {
-      out.push_back(load_trial(id));
-      prepare("UPDATE trials SET state = 'FAIL', datetime_complete = ? WHERE trial_id = ?")
-          .bind(1, format_time(now)).bind(2, id).run();
-      json attrs = detail::stale_attrs(silence);
-      for (const auto& [key, value] : attrs.items()) set_attr_locked(id, key, value);
-      prepare("DELETE FROM trial_heartbeats WHERE trial_id = ?").bind(1, id).run();
-    }
-    return out;
-  }
-
-  TrialRecord load_trial(std::int64_t id) {
-    auto cached = cache_.find(id);
-    if (cached != cache_.end()) return cached->second;
-    TrialRecord t;
-    {
-      auto st = prepare("SELECT number, state, datetime_start, datetime_complete FROM trials "
-                        "WHERE trial_id = ?");
-      st.bind(1, id);
-      if (!st.step()) throw UsageError("trial", fmt::format("no trial with id {}", id));
-      t.id = id;
-      t.number = static_cast<int>(st.integer(0));
-      t.state = state_from_optuna(st.text(1));
-      if (!st.is_null(2)) t.started = parse_time(st.text(2));
-      if (!st.is_null(3)) t.finished = parse_time(st.text(3));
-    }
-    {
-      auto st = prepare("SELECT param_name, param_value, distribution_json FROM trial_params "
-                        "WHERE trial_id = ?");
-      st.bind(1, id);
-      auto distributions = std::make_shared<std::map<std::string, json>>();
-      while (st.step()) {
-        t.params[st.text(0)] = st.real(1);
-        (*distributions)[st.text(0)] = json::parse(st.text(2), nullptr, false);
-      }
-      t.distributions = std::move(distributions);
-    }
-    {
-      auto st = prepare("SELECT value, value_type FROM trial_values WHERE trial_id = ? AND objective = 0");
-      st.bind(1, id);
-      if (st.step()) t.value = value_from_optuna(st.optional_real(0), st.text(1));
-    }
-    {
-      auto st = prepare("SELECT step, intermediate_value, intermediate_value_type FROM "
-                        "trial_intermediate_values WHERE trial_id = ?");
-      st.bind(1, id);
-      while (st.step()) t.intermediate[st.integer(0)] = value_from_optuna(st.optional_real(1), st.text(2));
-    }
-    t.system_attrs = load_attrs("SELECT key, value_json FROM trial_system_attributes WHERE trial_id = ?", id);
-    t.user_attrs = load_attrs("SELECT key, value_json FROM trial_user_attributes WHERE trial_id = ?", id);
-    if (is_finished(t.state)) cache_[id] = t;
-    return t;
-  }
-
-  std::vector<TrialRecord> load_trials(std::int64_t study_id) {
-    std::vector<std::int64_t> ids;
-    {
-      auto st = prepare("SELECT trial_id FROM trials WHERE study_id = ? ORDER BY number, trial_id");
-      st.bind(1, study_id);
-      while (st.step()) ids.push_back(st.integer(0));
-    }
-    std::vector<TrialRecord> out;
-    out.reserve(ids.size());
-    for (auto id : ids) out.push_back(load_trial(id));
-    return out;
   }
 };
 

@@ -34,6 +34,8 @@ def curves(db):
         steps = dict(con.execute("SELECT step, intermediate_value FROM trial_intermediate_values "
                                  "WHERE trial_id = ?", (tid,)).fetchall())
         out.append((number, state, steps))
+        if start is None:  # waiting (enqueued), never started
+            continue
         start = datetime.datetime.fromisoformat(start)
         first = first or start
         times[number] = ((start - first).total_seconds(),

@@ -711,7 +711,9 @@ TEST_F(CliBadInput, ReadingCreatesNoStorage) {
   EXPECT_EQ(empty.rc, 2) << describe(empty);
   EXPECT_TRUE(contains(empty.err, "nothing stored in it yet")) << empty.err;
   EXPECT_EQ(fs::file_size(missing), 0u);
+}
 
+TEST_F(CliBadInput, ReadingCreatesNoTablesOnPostgres) {
   ASSERT_TRUE(caviar::testing::postgres_available());
   caviar::testing::PostgresDatabase db;
   for (const char* command : {"studies", "trials"}) {

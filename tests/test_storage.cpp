@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -335,14 +339,37 @@ TEST(PostgresStorage, ATransactionCutOffMidwayRunsAgainWhole) {
   EXPECT_EQ(trials[0].state, TrialState::Running);
 }
 
-// A COMMIT that the server carried out but whose reply never came back: the store must
-// not run the transaction again (that would start a second trial), but find out from the
-// transaction id that it was committed. scripts/test.sh names a synchronous standby that
-// never connects, so a database with synchronous_commit = on has every COMMIT wait for it
-// after the commit is written: the session is ended there, the reply is lost.
-TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) {
+// A COMMIT whose reply never comes back: the store must not run the transaction again
+// (that would start a second trial) but find out from the transaction id whether it was
+// committed. scripts/test.sh names a synchronous standby that never connects, so in a
+// database with synchronous_commit = on every COMMIT, once written, waits for it: there
+// the reply is lost in one of two ways.
+//   server: the waiting session is ended; PostgreSQL finishes the commit as it goes.
+//   client: the store's own socket is shut (a network cut), while the server process waits
+//     on with the transaction in progress; the store asks again until it is released.
+namespace {
+
+enum class Cut { Server, Client };
+
+// The socket of the one PostgreSQL connection this process holds (the store's).
+int postgres_socket() {
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_un peer{};
+    socklen_t size = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0 && peer.sun_family == AF_UNIX &&
+        std::string(peer.sun_path).find(".s.PGSQL.") != std::string::npos)
+      return fd;
+  }
+  return -1;
+}
+
+void commit_reply_lost(Cut cut) {
+  using caviar::testing::postgres_query;
   ASSERT_TRUE(caviar::testing::postgres_available());
-  ASSERT_EQ(caviar::testing::postgres_query("SHOW synchronous_standby_names"), "caviar_test_no_standby")
+  ASSERT_EQ(postgres_query("SHOW synchronous_standby_names"), "caviar_test_no_standby")
       << "the test server of scripts/test.sh is needed";
   caviar::testing::PostgresDatabase db;
   auto storage = open_storage(db.url());
@@ -350,24 +377,47 @@ TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) {
   const std::string in_db = "FROM pg_stat_activity WHERE datname = '" + db.name() + "'";
   // From now on the database's new sessions wait for the standby at each COMMIT; the store's
   // session is ended so that its next transaction runs in a new one.
-  caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " SET synchronous_commit = on");
-  caviar::testing::postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+  postgres_query("ALTER DATABASE " + db.name() + " SET synchronous_commit = on");
+  postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
 
-  std::atomic<bool> cut{false};
+  std::atomic<bool> started_trial{false};
+  bool waited = false, asked_while_in_progress = false;
+  std::string cutter_error;
+  // The waiting session ends (and commits); after a client-side cut, so does the store's new
+  // session, which began while the database still waited for the standby.
+  auto release = [&](const std::string& pid) {
+    postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
+    postgres_query("SELECT pg_terminate_backend(" + pid + ", 5000)");
+    if (cut == Cut::Client) postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+  };
   std::thread cutter([&] {
-    for (int i = 0; i < 3000 && !cut; ++i) {
-      const std::string pid = caviar::testing::postgres_query("SELECT pid " + in_db + " AND wait_event = 'SyncRep'");
-      if (!pid.empty()) {
-        caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
-        caviar::testing::postgres_query("SELECT pg_terminate_backend(" + pid + ", 5000)");
-        cut = true;
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    try {
+      std::string pid;
+      for (int i = 0; i < 3000 && pid.empty() && !started_trial; ++i) {
+        pid = postgres_query("SELECT pid " + in_db + " AND wait_event = 'SyncRep'");
+        if (pid.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-    }
-    if (!cut) {  // never waited: let the store go on, and the test fail below
-      caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
-      caviar::testing::postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+      if (pid.empty()) {  // never waited: let the store go on, and the test fail below
+        postgres_query("ALTER DATABASE " + db.name() + " RESET synchronous_commit");
+        postgres_query("SELECT pg_terminate_backend(pid, 5000) " + in_db);
+        return;
+      }
+      waited = true;
+      if (cut == Cut::Client) {
+        const int fd = postgres_socket();
+        if (fd < 0) throw std::runtime_error("the store's socket was not found");
+        shutdown(fd, SHUT_RDWR);
+        // Until the store, on a new connection, has asked about the transaction.
+        for (int i = 0; i < 3000 && !asked_while_in_progress && !started_trial; ++i) {
+          asked_while_in_progress =
+              postgres_query("SELECT count(*) " + in_db + " AND pid <> pg_backend_pid() AND query LIKE "
+                             "'%txid_status%'") != "0";
+          if (!asked_while_in_progress) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+      release(pid);
+    } catch (const std::exception& e) {
+      cutter_error = e.what();
     }
   });
   int proposals = 0;
@@ -386,8 +436,11 @@ TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) {
   } catch (const std::exception& e) {
     error = e.what();
   }
+  started_trial = true;
   cutter.join();
-  EXPECT_TRUE(cut) << "no COMMIT waited for the standby";
+  ASSERT_EQ(cutter_error, "");
+  EXPECT_TRUE(waited) << "no COMMIT waited for the standby";
+  if (cut == Cut::Client) EXPECT_TRUE(asked_while_in_progress);
   ASSERT_EQ(error, "");
   ASSERT_TRUE(started);
   EXPECT_EQ(proposals, 1) << "the committed transaction ran again";
@@ -399,6 +452,12 @@ TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) {
   EXPECT_TRUE(storage->finish_trial(started->id, TrialState::Complete, 1.5, json::object()))
       << "the store goes on";
 }
+
+}  // namespace
+
+TEST(PostgresStorage, ACommitWhoseReplyIsLostIsNotRunAgain) { commit_reply_lost(Cut::Server); }
+
+TEST(PostgresStorage, ACommitStillInProgressAfterANetworkCutIsAwaited) { commit_reply_lost(Cut::Client); }
 
 TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {
   ASSERT_TRUE(caviar::testing::postgres_available());

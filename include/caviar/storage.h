@@ -133,8 +133,8 @@ class Storage {
 // StorageError.
 //
 // Create (the default) makes the tables where there are none yet (and the SQLite file);
-// Existing is for reading what was stored: a SQLite file that is not there, or a PostgreSQL
-// database without the tables, is an error, and nothing is created.
+// Existing is for reading what was stored: a SQLite file that is not there or is empty, or
+// a database without the tables, is an error; opening writes nothing.
 enum class OpenMode { Create, Existing };
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::Create);
 

@@ -31,6 +31,12 @@ void check_direction(const StudyRecord& study, Direction wanted) {
                                  to_string(wanted)));
 }
 
+void check_revision(const std::string& where, const std::string& revision) {
+  if (revision != "v3.0.0.d" && revision != "v3.2.0.a")
+    throw StorageError(where, fmt::format("Optuna schema revision '{}'; caviar reads v3.0.0.d (Optuna 3.0-3.1) "
+                                          "and v3.2.0.a (Optuna 3.2-5.x)", revision));
+}
+
 json stale_attrs(Clock::duration silence) {
   double seconds = std::chrono::duration<double>(silence).count();
   return {{"caviar:reason", fmt::format("stale: no heartbeat from its worker for {:.0f} s "

@@ -11,6 +11,10 @@ namespace caviar::detail {
 // Throws UsageError if an existing study is opened with another direction.
 void check_direction(const StudyRecord& study, Direction wanted);
 
+// Throws StorageError (at `where`) unless `revision` is an Optuna schema revision that
+// caviar reads: v3.0.0.d or v3.2.0.a.
+void check_revision(const std::string& where, const std::string& revision);
+
 // The system attributes of a trial failed as stale after `silence` without heartbeat.
 json stale_attrs(Clock::duration silence);
 

@@ -222,10 +222,15 @@ class PostgresStorage final : public detail::SqlStorage {
       : url_(url), where_(redacted(url)) {
     connect();
     try {
-      if (!check_kind() && mode == OpenMode::Existing)
+      const bool has_tables = check_kind();
+      if (mode == OpenMode::Create) {
+        create_schema(schema);
+      } else if (has_tables) {  // only read: no write transaction, no lock
+        detail::check_revision(where_, read([&] { return revision_locked(); }));
+      } else {
         throw StorageError(where_, "a PostgreSQL database without caviar's tables: nothing has been stored "
                                    "in it yet");
-      create_schema(schema);
+      }
     } catch (...) {  // no destructor runs for a half-built store
       PQfinish(conn_);
       conn_ = nullptr;
@@ -409,10 +414,14 @@ class PostgresStorage final : public detail::SqlStorage {
       } catch (const PgRetry& e) {
         const auto now = std::chrono::steady_clock::now();
         if (!unreachable_since_) unreachable_since_ = now;
-        if (now - *unreachable_since_ >= kReconnectFor) {
+        if (now - *unreachable_since_ >= kReconnectFor && unconfirmed)
+          throw StorageError(where_, fmt::format("a change whose COMMIT got no reply was neither committed nor "
+                                                 "rolled back within {} s (transaction {}; last: {}); it may "
+                                                 "still be committed",
+                                                 kReconnectFor.count(), *unconfirmed, one_line(e.why)));
+        if (now - *unreachable_since_ >= kReconnectFor)
           throw StorageError(where_, fmt::format("PostgreSQL did not answer for {} s (last error: {})",
                                                  kReconnectFor.count(), one_line(e.why)));
-        }
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 7))));
       }
     }
@@ -462,9 +471,7 @@ class PostgresStorage final : public detail::SqlStorage {
       }
     });
     indexed_ = revision.empty();  // made here, with them
-    if (!revision.empty() && revision != "v3.0.0.d" && revision != "v3.2.0.a")
-      throw StorageError(where_, fmt::format("Optuna schema revision '{}'; caviar reads v3.0.0.d "
-                                             "(Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)", revision));
+    if (!revision.empty()) detail::check_revision(where_, revision);
   }
 };
 

@@ -234,7 +234,8 @@ class SqliteStorage final : public detail::SqlStorage {
                                      "' does not exist");
     }
     int rc = sqlite3_open_v2(path.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                 (mode == OpenMode::Create ? SQLITE_OPEN_CREATE : 0),
                              nullptr);
     if (rc != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -245,7 +246,14 @@ class SqliteStorage final : public detail::SqlStorage {
     sqlite3_busy_timeout(db_, 5000);
     try {
       check_kind(existed);
-      create_schema(schema);
+      if (mode == OpenMode::Create) {
+        create_schema(schema);
+      } else {  // only read: the file stays as it is (no WAL switch, no tables)
+        const std::string revision = read([&] { return revision_locked(); });
+        if (revision.empty())
+          throw StorageError(path_, "a SQLite database without caviar's tables: nothing has been stored in it yet");
+        detail::check_revision(path_, revision);
+      }
       file_id_ = file_identity();
     } catch (...) {
       finalize_all();
@@ -436,13 +444,7 @@ class SqliteStorage final : public detail::SqlStorage {
 
   void create_schema(const std::string& schema) {
     std::string revision = read([&] { return revision_locked(); });
-    if (!revision.empty()) {
-      if (revision != "v3.0.0.d" && revision != "v3.2.0.a")
-        throw StorageError(path_, fmt::format("Optuna schema revision '{}'; caviar reads "
-                                              "v3.0.0.d (Optuna 3.0-3.1) and v3.2.0.a (Optuna 3.2-5.x)",
-                                              revision));
-      return;
-    }
+    if (!revision.empty()) return detail::check_revision(path_, revision);
     write([&] {
       if (!revision_locked().empty()) return 0;  // another process created it meanwhile
       exec(kSchema);

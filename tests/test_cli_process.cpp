@@ -728,6 +728,38 @@ TEST_F(CliBadInput, ReadingCreatesNoTablesOnPostgres) {
             "0") << "a reading command made tables";
 }
 
+// Reading an existing PostgreSQL study takes no part in writing: with caviar's write lock
+// held by another session, and the indexes caviar adds on its first write missing, `trials`
+// answers at once and adds nothing.
+TEST_F(CliBadInput, ReadingTakesNoLockAndAddsNoIndexOnPostgres) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  {
+    caviar::StudyOptions so;
+    so.name = "good";
+    caviar::Parameter x;
+    x.name = "x";
+    so.space = caviar::SearchSpace({x});
+    caviar::Study study(caviar::open_storage(db.url()), so);
+    auto t = study.ask(false);
+    ASSERT_TRUE(t);
+    study.tell(*t, 0.5);
+  }
+  caviar::testing::postgres_query("DROP INDEX ix_caviar_trials_study_state; "
+                                  "DROP INDEX ix_caviar_trial_system_attributes_key", db.name());
+  PGconn* holder = PQconnectdb(("dbname=" + db.name()).c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
+  PQclear(PQexec(holder, "SELECT pg_advisory_lock(1667331689)"));  // caviar's write lock, "cavi"
+  Result r = run_cli(tmp_.path(), {"trials", "--storage", db.url(), "--study", "good", "--format", "csv"},
+                     std::chrono::seconds(20));
+  PQfinish(holder);
+  EXPECT_EQ(r.rc, 0) << describe(r);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_caviar%'",
+                                            db.name()),
+            "0");
+}
+
 // The built-in trainer as a study's objective: in-process (builtin: mlp) and as a command.
 TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
   TempDir tmp;

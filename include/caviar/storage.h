@@ -134,7 +134,8 @@ class Storage {
 //
 // Create (the default) makes the tables where there are none yet (and the SQLite file);
 // Existing is for reading what was stored: a SQLite file that is not there or is empty, or
-// a database without the tables, is an error; opening writes nothing.
+// a database without the tables, is an error; caviar writes nothing (SQLite itself may
+// create the -shm file of a database in WAL mode to read it).
 enum class OpenMode { Create, Existing };
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::Create);
 

@@ -193,7 +193,8 @@ struct PgRetry {
   std::string why;
 };
 
-// `?` placeholders numbered as PostgreSQL wants them ($1, $2, ...), outside quotes.
+// `?` placeholders numbered as PostgreSQL wants them ($1, $2, ...), outside '...' literals
+// (caviar's statements have no other quoting, comments or jsonb `?` operators).
 std::string numbered(const std::string& sql) {
   std::string out;
   bool quoted = false;

@@ -6,6 +6,7 @@
 // load trials) is here, as the same statements on both databases.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -92,12 +93,14 @@ class SqlStorage : public Storage {
   std::invoke_result_t<F&> write(F&& fn) {
     std::optional<std::invoke_result_t<F&>> out;
     in_write([&] { out.emplace(fn()); });
+    assert(out);  // a driver returns only after fn has run to the end and been committed
     return std::move(*out);
   }
   template <class F>
   std::invoke_result_t<F&> read(F&& fn) {
     std::optional<std::invoke_result_t<F&>> out;
     in_read([&] { out.emplace(fn()); });
+    assert(out);
     return std::move(*out);
   }
 

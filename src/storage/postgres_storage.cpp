@@ -15,14 +15,11 @@
 #include <libpq-fe.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <regex>
 #include <thread>
-#include <type_traits>
-#include <unordered_map>
 
 #include <fmt/core.h>
 

@@ -154,14 +154,11 @@ class Statement {
   Statement(const Statement&) = delete;
 
   Statement& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
-  Statement& bind(int i, int v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
   Statement& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
   Statement& bind(int i, const std::string& v) {
     return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
-  Statement& bind(int i, const char* v) { return bind(i, std::string(v)); }
   Statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
-  Statement& bind(int i, std::optional<double> v) { return v ? bind(i, *v) : bind_null(i); }
   Statement& bind(int i, const SqlValue& v) {
     return std::visit([&](const auto& x) -> Statement& {
       if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return bind_null(i);
@@ -177,14 +174,9 @@ class Statement {
     throw_error(rc);
     return false;
   }
-  void run() { while (step()) {} }
 
   std::int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
   double real(int col) { return sqlite3_column_double(stmt_, col); }
-  bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::optional<double> optional_real(int col) {
-    return is_null(col) ? std::nullopt : std::optional<double>(real(col));
-  }
   std::string text(int col) {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();

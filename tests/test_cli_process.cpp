@@ -462,6 +462,82 @@ TEST(CliInterrupt, CtrlCStopsTrialsKeepsThemUncountedAndRestartRunsThem) {
   EXPECT_EQ(after.size(), 6u);
 }
 
+// A store that goes away while caviar stops. The first Ctrl-C stops the trials at once and
+// keeps trying to store them as interrupted (a PostgreSQL server is tried again for up to a
+// minute, a locked SQLite file for ten); a second one gives up waiting. `take_away` makes
+// the store unusable once the trials run, `give_back` undoes it.
+void second_ctrl_c_stops_waiting(const std::string& storage, const std::function<void()>& take_away,
+                                 const std::function<void()>& give_back, const std::string& message) {
+  TempDir tmp;
+  std::string script = R"('sleep 30 & echo $! > "$CAVIAR_TRIAL_DIR/sleep_pid"; wait; echo value={x}')";
+  fs::path cfg = write_config(tmp.path(), "study: gone\nstorage: " + storage + "\nmetric: value\n" +
+                                              "objective:\n  command: [sh, -c, " + script + "]\n" +
+                                              "parameters:\n  x: {type: float, low: 0, high: 1}\n" +
+                                              "budget: {trials: 4, parallel: 2}\n");
+  fs::path runs = tmp.path() / "caviar-runs" / "gone";
+  Caviar tune(tmp.path(), {"tune", cfg.string()});
+  ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
+  take_away();
+  tune.signal(SIGINT);
+  EXPECT_TRUE(survivors(trial_pids(runs, "sleep_pid"), std::chrono::seconds(3)).empty())
+      << "trial processes outlived Ctrl-C";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_FALSE(process_gone(tune.pid())) << "caviar did not wait to store the stopped trials";
+
+  auto sent = SteadyClock::now();
+  tune.signal(SIGINT);
+  Result r = tune.wait(std::chrono::seconds(50));
+  double stop_seconds = std::chrono::duration<double>(SteadyClock::now() - sent).count();
+  give_back();
+  EXPECT_LT(stop_seconds, 10.0) << describe(r);
+  EXPECT_EQ(r.rc, 2) << describe(r);
+  EXPECT_TRUE(contains(r.err, "received again")) << r.err;
+  EXPECT_TRUE(contains(r.err, message)) << r.err;
+
+  // What was stored stands: the study holds the two trials, still running (the next run
+  // fails them as stale).
+  json trials = trials_json(tmp.path(), cfg);
+  ASSERT_EQ(trials.size(), 2u) << trials.dump(1);
+  for (const auto& t : trials) EXPECT_EQ(t["state"], "running") << t.dump();
+}
+
+// To caviar, the server refusing the study's database, with its sessions ended, is the
+// database gone away.
+TEST(CliInterrupt, SecondCtrlCStopsWaitingForAPostgresServerThatWentAway) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  auto allow = [&](bool yes) {
+    caviar::testing::postgres_query("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS " + (yes ? "true" : "false"));
+  };
+  second_ctrl_c_stops_waiting(
+      db.url(),
+      [&] {
+        allow(false);
+        caviar::testing::postgres_query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = '" + db.name() + "'");
+      },
+      [&] { allow(true); }, "gave up waiting for PostgreSQL");
+}
+
+// Another process holding the SQLite file's write lock (this test, in an exclusive
+// transaction).
+TEST(CliInterrupt, SecondCtrlCStopsWaitingForALockedSqliteFile) {
+  TempDir dir;
+  const std::string file = (dir.path() / "study.db").string();
+  sqlite3* holder = nullptr;
+  second_ctrl_c_stops_waiting(
+      "sqlite:///" + file,
+      [&] {
+        ASSERT_EQ(sqlite3_open(file.c_str(), &holder), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+      },
+      [&] {
+        sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(holder);
+      },
+      "gave up waiting for the database");
+}
+
 // ---------------------------------------------------------------- ask / tell
 
 TEST(CliAskTell, ShellLoopAskTellBest) {

@@ -114,10 +114,18 @@ void tune(const TuneArgs& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       int sig = received_signal.exchange(0);
       if (sig == 0) continue;
-      if (!tuner.stopping())
+      if (!tuner.stopping()) {
         fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
-                           "interrupted and run again next time)\n", sigabbrev_np(sig));
-      tuner.stop();
+                           "interrupted and run again next time; send it again to stop without waiting "
+                           "for the storage)\n", sigabbrev_np(sig));
+        tuner.stop();
+      } else if (!study.storage().waiting_stopped()) {
+        // The trials are stopping or stopped; what may still take long is storing them
+        // (a store that went away is tried again for up to a minute).
+        fmt::print(stderr, "\ncaviar: {} received again; not waiting for the storage (trials it has not "
+                           "stored stay running there until they are failed as stale)\n", sigabbrev_np(sig));
+        study.storage().stop_waiting();
+      }
     }
   });
   TuneSummary summary;

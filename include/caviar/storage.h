@@ -15,6 +15,7 @@
 // UsageError for an unknown study or trial.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -122,8 +123,17 @@ class Storage {
   void set_stale_grace(std::chrono::milliseconds grace) { stale_grace_ = grace; }
   std::chrono::milliseconds stale_grace() const { return stale_grace_; }
 
+  // Gives up waiting, from any thread: a call that is retrying an unreachable or locked
+  // storage (a dropped PostgreSQL connection, a SQLite file that other processes keep
+  // locked) throws StorageError at its next retry instead of waiting out its clock, and so
+  // does every later call that would wait. For a process told to stop again while it
+  // waits: caviar tune's second Ctrl-C.
+  void stop_waiting() { stop_waiting_ = true; }
+  bool waiting_stopped() const { return stop_waiting_; }
+
  private:
   std::chrono::milliseconds stale_grace_{60000};
+  std::atomic<bool> stop_waiting_{false};
 };
 
 // Opens a storage by URL: "memory", "sqlite:///relative.db", "sqlite:////abs/path.db",

@@ -412,6 +412,13 @@ class PostgresStorage final : public detail::SqlStorage {
       } catch (const PgRetry& e) {
         const auto now = std::chrono::steady_clock::now();
         if (!unreachable_since_) unreachable_since_ = now;
+        if (waiting_stopped())
+          throw StorageError(where_, fmt::format("gave up waiting for PostgreSQL, as told (last error: {}){}",
+                                                 one_line(e.why),
+                                                 unconfirmed ? fmt::format("; a change whose COMMIT got no reply "
+                                                                           "(transaction {}) may still be committed",
+                                                                           *unconfirmed)
+                                                             : ""));
         if (now - *unreachable_since_ >= kReconnectFor && unconfirmed)
           throw StorageError(where_, fmt::format("a change whose COMMIT got no reply was neither committed nor "
                                                  "rolled back within {} s (transaction {}; last: {}); it may "

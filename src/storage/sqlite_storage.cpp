@@ -363,14 +363,18 @@ class SqliteStorage final : public detail::SqlStorage {
     if (rc != SQLITE_OK) throw StorageError(path_, fmt::format("SQLite error {}: {}", rc, why));
   }
 
-  // Retries `fn` while SQLite reports the database busy, for up to ten minutes.
+  // Retries `fn` while SQLite reports the database busy, for up to ten minutes; after
+  // stop_waiting(), once (and SQLite's own wait of up to 5 s in each statement is off).
   template <class F>
   std::invoke_result_t<F&> with_retry(F&& fn) {
+    if (waiting_stopped()) sqlite3_busy_timeout(db_, 0);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     for (int attempt = 0;; ++attempt) {
       try {
         return fn();
       } catch (const detail::SqliteBusy&) {
+        if (waiting_stopped())
+          throw StorageError(path_, "gave up waiting for the database, which other processes keep locked, as told");
         if (std::chrono::steady_clock::now() > deadline)
           throw StorageError(path_, "the database stayed locked by other processes for 10 minutes");
         std::this_thread::sleep_for(std::chrono::milliseconds(1 + (attempt % 20) * (attempt % 7)));

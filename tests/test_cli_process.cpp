@@ -529,9 +529,11 @@ TEST(CliInterrupt, SecondCtrlCStopsWaitingForALockedSqliteFile) {
       "sqlite:///" + file,
       [&] {
         ASSERT_EQ(sqlite3_open(file.c_str(), &holder), SQLITE_OK);
+        sqlite3_busy_timeout(holder, 5000);  // caviar may be writing a heartbeat just now
         ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
       },
       [&] {
+        if (!holder) return;
         sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_close(holder);
       },

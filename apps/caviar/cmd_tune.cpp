@@ -68,8 +68,9 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
-// The last stop signal received (0: none); set by the signal handler, lock-free.
-std::atomic<int> received_signal{0};
+// The stop signals received: how many and the last one; set by the signal handler, lock-free.
+std::atomic<int> signals_received{0};
+std::atomic<int> last_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free);
 
 struct TuneArgs {
@@ -105,41 +106,51 @@ void tune(const TuneArgs& a) {
   // Ctrl-C, SIGTERM and SIGHUP: a handler (process-wide, whichever thread the kernel
   // picks, OpenBLAS's included) records the signal; a watcher thread stops the tuner.
   struct sigaction action {};
-  action.sa_handler = [](int sig) { received_signal = sig; };
+  action.sa_handler = [](int sig) {
+    last_signal = sig;
+    signals_received.fetch_add(1);
+  };
   sigemptyset(&action.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
   std::atomic<bool> finished{false};
   std::thread watcher([&] {
+    int handled = 0;
     while (!finished) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      int sig = received_signal.exchange(0);
-      if (sig == 0) continue;
-      if (!tuner.stopping()) {
+      const int received = signals_received.load();
+      if (received == handled) continue;
+      const char* name = sigabbrev_np(last_signal.load());
+      if (handled == 0) {
         fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
                            "interrupted and run again next time; send it again to stop without waiting "
-                           "for the storage)\n", sigabbrev_np(sig));
+                           "for the storage)\n", name);
         tuner.stop();
-      } else if (!study.storage().waiting_stopped()) {
+      }
+      if (received >= 2 && handled < 2) {
         // The trials are stopping or stopped; what may still take long is storing them
         // (a store that went away is tried again for up to a minute).
         fmt::print(stderr, "\ncaviar: {} received again; not waiting for the storage (trials it has not "
-                           "stored stay running there until they are failed as stale)\n", sigabbrev_np(sig));
+                           "stored stay running there until they are failed as stale)\n", name);
         study.storage().stop_waiting();
       }
+      handled = received;
     }
   });
+  // Once the tuner is done, a signal ends caviar as it would any program.
+  auto stop_watching = [&] {
+    finished = true;
+    watcher.join();
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
+    printer.finish();
+  };
   TuneSummary summary;
   try {
     summary = tuner.run();
   } catch (...) {
-    finished = true;
-    watcher.join();
-    printer.finish();
+    stop_watching();
     throw;
   }
-  finished = true;
-  watcher.join();
-  printer.finish();
+  stop_watching();
 
   TrialCounts c = study.counts();
   fmt::print("study '{}' in {}: {} complete, {} pruned, {} failed{} ({} trials run here in {})\n",

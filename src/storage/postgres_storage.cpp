@@ -373,6 +373,9 @@ class PostgresStorage final : public detail::SqlStorage {
     for (int attempt = 0;; ++attempt) {
       try {
         if (PQstatus(conn_) != CONNECTION_OK) {
+          // Told to stop waiting: no new connection either (it can take the connect
+          // time-out of 10 s).
+          if (waiting_stopped()) throw PgRetry{"the connection is down"};
           PQreset(conn_);
           if (PQstatus(conn_) != CONNECTION_OK) throw PgRetry{PQerrorMessage(conn_)};
           session_settings();

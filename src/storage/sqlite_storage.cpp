@@ -363,11 +363,13 @@ class SqliteStorage final : public detail::SqlStorage {
     if (rc != SQLITE_OK) throw StorageError(path_, fmt::format("SQLite error {}: {}", rc, why));
   }
 
-  // Retries `fn` while SQLite reports the database busy, for up to ten minutes; after
-  // stop_waiting(), once (and SQLite's own wait of up to 5 s in each statement is off).
+  // Retries `fn` while SQLite reports the database busy, for up to ten minutes. After
+  // stop_waiting() it is tried once, and SQLite's own wait in each statement is cut from
+  // 5 s to 1 s (enough for other processes' ordinary writes); a statement already waiting
+  // finishes its wait.
   template <class F>
   std::invoke_result_t<F&> with_retry(F&& fn) {
-    if (waiting_stopped()) sqlite3_busy_timeout(db_, 0);
+    if (waiting_stopped()) sqlite3_busy_timeout(db_, 1000);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     for (int attempt = 0;; ++attempt) {
       try {

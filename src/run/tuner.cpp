@@ -90,12 +90,23 @@ TuneSummary Tuner::run() {
       // poll of should_stop).
       TrialRecord reported = trial->record();
       std::atomic<bool> pruned{false};
+      // A report the storage could not keep stops the trial the usual way (its processes
+      // ended and reaped by the executor), not by unwinding through the executor.
+      std::atomic<bool> report_failed{false};
+      std::string report_error;
       ctx.report = [&](std::int64_t step, double v) {
-        storage.report(id, step, v);
+        if (report_failed) return;
+        try {
+          storage.report(id, step, v);
+        } catch (const std::exception& e) {
+          report_error = e.what();
+          report_failed = true;
+          return;
+        }
         reported.intermediate[step] = v;
         if (study_.should_prune(reported)) pruned = true;
       };
-      ctx.should_stop = [&] { return stopping_.load() || pruned.load(); };
+      ctx.should_stop = [&] { return stopping_.load() || pruned.load() || report_failed.load(); };
       TrialOutcome outcome;
       const std::string cannot_run = pbt ? detail::pbt_prepare(trial->record(), ctx) : "";
       if (!cannot_run.empty()) {
@@ -106,6 +117,10 @@ TuneSummary Tuner::run() {
         } catch (const std::exception& e) {
           outcome.state = TrialState::Failed;
           outcome.reason = std::string("the executor failed: ") + e.what();
+        }
+        if (report_failed) {
+          outcome.state = TrialState::Failed;
+          outcome.reason = "a report could not be stored: " + report_error;
         }
       }
       if (pbt) {

@@ -128,7 +128,7 @@ void tune(const TuneArgs& a) {
       }
       if (received >= 2 && handled < 2) {
         // The trials are stopping or stopped; what may still take long is storing them
-        // (a store that went away is tried again for up to a minute).
+        // (PostgreSQL is tried again for up to a minute, a locked SQLite file for ten).
         fmt::print(stderr, "\ncaviar: {} received again; not waiting for the storage (trials it has not "
                            "stored stay running there until they are failed as stale)\n", name);
         study.storage().stop_waiting();

@@ -519,6 +519,28 @@ TEST(CliInterrupt, SecondCtrlCStopsWaitingForAPostgresServerThatWentAway) {
       [&] { allow(true); }, "gave up waiting for PostgreSQL");
 }
 
+// A server that hangs: the study's server processes stopped (SIGSTOP), so the queries
+// caviar has sent get no reply, and the kernel still answers TCP keepalives. Without the
+// second Ctrl-C caviar would wait for ever.
+TEST(CliInterrupt, SecondCtrlCStopsWaitingForAPostgresServerThatHangs) {
+  ASSERT_TRUE(caviar::testing::postgres_available());
+  caviar::testing::PostgresDatabase db;
+  std::vector<pid_t> stopped;
+  second_ctrl_c_stops_waiting(
+      db.url(),
+      [&] {
+        std::stringstream pids(caviar::testing::postgres_query(
+            "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = '" + db.name() + "'"));
+        for (pid_t pid; pids >> pid;)
+          if (kill(pid, SIGSTOP) == 0) stopped.push_back(pid);
+        ASSERT_FALSE(stopped.empty()) << "no server process of the study's database to stop";
+      },
+      [&] {
+        for (pid_t pid : stopped) kill(pid, SIGCONT);
+      },
+      "gave up waiting for PostgreSQL");
+}
+
 // Another process holding the SQLite file's write lock (this test, in an exclusive
 // transaction).
 TEST(CliInterrupt, SecondCtrlCStopsWaitingForALockedSqliteFile) {

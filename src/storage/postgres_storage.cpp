@@ -13,7 +13,9 @@
 #include "storage/postgres_storage.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -246,8 +248,10 @@ class PostgresStorage final : public detail::SqlStorage {
     for (const SqlArg& a : args) texts.push_back(as_text(a.value));
     std::vector<const char*> values;
     for (const auto& t : texts) values.push_back(t ? t->c_str() : nullptr);
-    PGresult* r = PQexecParams(conn_, numbered(sql).c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0);
+    PGresult* r = PQsendQueryParams(conn_, numbered(sql).c_str(), static_cast<int>(values.size()), nullptr,
+                                    values.data(), nullptr, nullptr, 0)
+                      ? result()
+                      : nullptr;
     const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r);
     SqlRows out;
@@ -356,9 +360,37 @@ class PostgresStorage final : public detail::SqlStorage {
 
   // Statements without parameters (several may be given at once).
   void command(const char* sql) {
-    PGresult* r = PQexec(conn_, sql);
+    PGresult* r = PQsendQuery(conn_, sql) ? result() : nullptr;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r);
     PQclear(r);
+  }
+
+  // The result of the statements just sent (the last one's, or the error that ended them),
+  // as PQexec returns it; null when the connection failed. The wait for it checks every
+  // 100 ms whether the caller was told to stop waiting (Storage::stop_waiting): a server
+  // that hangs, or a socket that went half-open, would otherwise hold the call until TCP
+  // keepalives notice (about 25 s) or, for a server whose kernel still answers them, for
+  // ever. Told to stop, the connection is closed (the server rolls back what it had begun)
+  // and the call throws PgRetry, which transaction() turns into "gave up waiting".
+  PGresult* result() {
+    PGresult* last = nullptr;
+    for (;;) {
+      while (PQisBusy(conn_)) {
+        if (waiting_stopped()) {
+          PQclear(last);
+          PQfinish(conn_);
+          conn_ = nullptr;  // PQstatus(nullptr) is CONNECTION_BAD: no call uses it again
+          throw PgRetry{"stopped waiting for the server's reply"};
+        }
+        pollfd socket{PQsocket(conn_), POLLIN, 0};
+        if (poll(&socket, 1, 100) < 0 && errno != EINTR) break;  // PQgetResult reports it
+        if (!PQconsumeInput(conn_)) break;
+      }
+      PGresult* next = PQgetResult(conn_);
+      if (!next) return last;
+      PQclear(last);
+      last = next;
+    }
   }
 
   // Runs `fn` inside `begin` ... COMMIT; runs it again after a dropped connection (opened
@@ -409,7 +441,7 @@ class PostgresStorage final : public detail::SqlStorage {
           return;
         } catch (...) {
           rolled_back();
-          if (PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
+          if (PQstatus(conn_) == CONNECTION_OK && PQsendQuery(conn_, "ROLLBACK")) PQclear(result());
           throw;
         }
       } catch (const PgRetry& e) {

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "caviar: error: {}\n", e.what());
-    return 1;
+    return 2;  // 1 means that trials failed (docs/cli.md)
   }
   return caviar::cli::exit_code();
 }

@@ -520,8 +520,9 @@ TEST(CliInterrupt, SecondCtrlCStopsWaitingForAPostgresServerThatWentAway) {
 }
 
 // A server that hangs: the study's server processes stopped (SIGSTOP), so the queries
-// caviar has sent get no reply, and the kernel still answers TCP keepalives. Without the
-// second Ctrl-C caviar would wait for ever.
+// caviar has sent get no reply while the connection stays open (a Unix socket here; over
+// TCP the server's kernel would still answer keepalives). Without the fix, caviar waits
+// for ever after the second Ctrl-C too.
 TEST(CliInterrupt, SecondCtrlCStopsWaitingForAPostgresServerThatHangs) {
   ASSERT_TRUE(caviar::testing::postgres_available());
   caviar::testing::PostgresDatabase db;

@@ -31,13 +31,13 @@ def complete_trials(db):
         return []
     when = datetime.datetime.fromisoformat
     first = min(when(r[2]) for r in rows)
-    curves = [(tid, state, start, end,
+    trials = [(state, start, end,
                [v for (v,) in con.execute("SELECT intermediate_value FROM trial_intermediate_values "
                                           "WHERE trial_id = ? ORDER BY step", (tid,))])
               for tid, state, start, end in rows]
-    epochs = max(len(c[4]) for c in curves)
+    epochs = max(len(curve) for *_, curve in trials)
     return [((when(start) - first).total_seconds(), (when(end) - when(start)).total_seconds(), curve)
-            for tid, state, start, end, curve in curves
+            for state, start, end, curve in trials
             if state == "COMPLETE" and end is not None and len(curve) == epochs]
 
 

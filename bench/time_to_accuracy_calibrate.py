@@ -14,31 +14,22 @@ epoch; epochs are near equal in length).
   /usr/bin/python3 bench/time_to_accuracy_calibrate.py DIR [--low 0.860] [--high 0.880]
 """
 import argparse
-import datetime
 import glob
 import os
 import re
-import sqlite3
+
+from time_to_accuracy_phases import curves
 
 
 def complete_trials(db):
     """[(start, seconds, [val_acc by epoch])] of the trials that trained every epoch; start
     in seconds after the study's first trial."""
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    rows = con.execute("SELECT trial_id, state, datetime_start, datetime_complete FROM trials "
-                       "WHERE datetime_start IS NOT NULL ORDER BY number").fetchall()
-    if not rows:
-        return []
-    when = datetime.datetime.fromisoformat
-    first = min(when(r[2]) for r in rows)
-    trials = [(state, start, end,
-               [v for (v,) in con.execute("SELECT intermediate_value FROM trial_intermediate_values "
-                                          "WHERE trial_id = ? ORDER BY step", (tid,))])
-              for tid, state, start, end in rows]
-    epochs = max(len(curve) for *_, curve in trials)
-    return [((when(start) - first).total_seconds(), (when(end) - when(start)).total_seconds(), curve)
-            for state, start, end, curve in trials
-            if state == "COMPLETE" and end is not None and len(curve) == epochs]
+    trials, times = curves(db)
+    epochs = max((len(steps) for _, _, steps in trials), default=0)
+    return [(times[number][0], times[number][1] - times[number][0],
+             [steps[k] for k in sorted(steps)])
+            for number, state, steps in trials
+            if state == "COMPLETE" and times[number][1] is not None and len(steps) == epochs]
 
 
 def main():

@@ -9,11 +9,11 @@ caviar's runs are `caviar tune` on a generated config (space fixed; the sampler 
 colons as in asha@gp:cost=on, the pruner's after colons before the @ as in
 asha:min_resource=3@gp; a /builtin suffix runs the trainer in caviar's process
 instead of the command; only the pruner/scheduler changes); the time is read by polling
-the study's SQLite file, where every report is stored as it arrives, every 0.1 s (0.5 s
-before the eighteenth run of docs/benchmarks.md, which made caviar's times up to 0.5 s late). Optuna's runs use its
-TPE sampler with its SuccessiveHalvingPruner (the same rungs as caviar's asha) or
-MedianPruner (the same warm-up and minimum), running the command from two threads and
-reporting each epoch line to the trial.
+the study's SQLite file, where every report is stored as it arrives, every 0.1 s (every
+0.5 s up to the seventeenth run of docs/benchmarks.md, whose caviar times are up to 0.5 s
+late). Optuna's runs use its TPE sampler with its SuccessiveHalvingPruner (the same rungs
+as caviar's asha) or MedianPruner (the same warm-up and minimum), running the command from
+two threads and reporting each epoch line to the trial.
 
 The defaults are the full-set set-up of docs/benchmarks.md (the full training set, 10
 epochs, target 0.893: plain random search needs about 3-5 minutes); the issue's set-up

@@ -9,9 +9,9 @@
 #include "bench/suite.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
-#include "core/random.h"
-#include "samplers/cma_es.h"
-#include "samplers/cmaes_sampler.h"
+#include "base/random.h"
+#include "algorithms/samplers/cmaes/cma_es.h"
+#include "algorithms/samplers/cmaes/cmaes_sampler.h"
 #include "support/history.h"
 
 using namespace caviar;

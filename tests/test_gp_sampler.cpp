@@ -13,12 +13,12 @@
 #include "bench/suite.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
-#include "samplers/acquisition.h"
-#include "samplers/cost_model.h"
-#include "samplers/gaussian_process.h"
-#include "samplers/lbfgsb.h"
-#include "samplers/output_transform.h"
-#include "samplers/pruned_values.h"
+#include "algorithms/samplers/gp/acquisition.h"
+#include "algorithms/samplers/gp/cost_model.h"
+#include "algorithms/samplers/gp/gaussian_process.h"
+#include "algorithms/samplers/gp/lbfgsb.h"
+#include "algorithms/samplers/gp/output_transform.h"
+#include "algorithms/samplers/gp/pruned_values.h"
 #include "support/history.h"
 
 using namespace caviar;

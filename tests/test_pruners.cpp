@@ -10,8 +10,8 @@
 
 #include "caviar/error.h"
 #include "caviar/pruner.h"
-#include "pruners/hyperband_schedule.h"
-#include "pruners/pruners.h"
+#include "algorithms/pruners/hyperband_schedule.h"
+#include "algorithms/pruners/pruners.h"
 
 using namespace caviar;
 

@@ -1,4 +1,4 @@
-#include "samplers/sobol_sequence.h"
+#include "algorithms/samplers/qmc/sobol_sequence.h"
 
 #include <gtest/gtest.h>
 

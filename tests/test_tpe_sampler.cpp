@@ -11,8 +11,8 @@
 #include "bench/suite.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
-#include "samplers/parzen_estimator.h"
-#include "samplers/tpe_sampler.h"
+#include "algorithms/samplers/tpe/parzen_estimator.h"
+#include "algorithms/samplers/tpe/tpe_sampler.h"
 #include "support/history.h"
 
 using namespace caviar;

@@ -22,7 +22,7 @@
 #include "caviar/zoom.h"
 #include "command.h"
 #include "common.h"
-#include "core/format.h"
+#include "base/format.h"
 
 namespace caviar::cli {
 namespace {

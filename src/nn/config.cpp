@@ -9,7 +9,7 @@
 #include <fmt/core.h>
 
 #include "caviar/nn.h"
-#include "core/format.h"
+#include "base/format.h"
 
 namespace caviar::nn {
 namespace {

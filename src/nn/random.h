@@ -1,7 +1,7 @@
 // The trainer's random numbers: caviar's one seeded generator (core/random.h).
 #pragma once
 
-#include "core/random.h"
+#include "base/random.h"
 
 namespace caviar::nn {
 using Rng = caviar::detail::Rng;

@@ -18,7 +18,7 @@
 
 #include "caviar/error.h"
 #include "caviar/executor.h"
-#include "core/format.h"
+#include "base/format.h"
 #include "run/process_reaper.h"
 
 extern char** environ;

@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
-#include "run/pbt_scheduler.h"
+#include "run/segment.h"
 
 namespace caviar {
 

@@ -1,0 +1,119 @@
+#include "caviar/export.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "base/format.h"
+#include "storage/common.h"
+
+namespace caviar {
+namespace {
+
+json param_value(const TrialRecord& t, const std::string& name, double internal) {
+  const json* d = t.distribution(name);
+  if (!d || d->is_null() || d->empty()) return internal;
+  try {
+    return Parameter::from_optuna(name, *d).external(internal);
+  } catch (const std::exception&) {
+    return internal;
+  }
+}
+
+std::string value_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return detail::shortest(v.get<double>());
+  return v.dump();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+json trial_to_json(const TrialRecord& t) {
+  json params = json::object();
+  for (const auto& [name, internal] : t.params) params[name] = param_value(t, name, internal);
+  json intermediate = json::object();
+  for (const auto& [step, v] : t.intermediate) intermediate[std::to_string(step)] = v;
+  std::string reason = t.reason();
+  return {{"number", t.number},
+          {"state", to_string(t.state)},
+          {"params", params},
+          {"value", t.value ? json(*t.value) : json(nullptr)},
+          {"intermediate", intermediate},
+          {"started", t.started ? json(detail::format_time(*t.started)) : json(nullptr)},
+          {"finished", t.finished ? json(detail::format_time(*t.finished)) : json(nullptr)},
+          {"duration_s", t.started ? json(t.duration_seconds()) : json(nullptr)},
+          {"reason", reason.empty() ? json(nullptr) : json(reason)},
+          {"system_attrs", t.system_attrs}};
+}
+
+std::string params_text(const TrialRecord& t) {
+  std::string out;
+  for (const auto& [name, internal] : t.params) {
+    json v = param_value(t, name, internal);
+    std::string text = v.is_number_float() ? fmt::format("{:.4g}", v.get<double>()) : value_text(v);
+    out += fmt::format("{}{}={}", out.empty() ? "" : ", ", name, text);
+  }
+  return out;
+}
+
+std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
+  std::set<std::string> names;
+  for (const auto& t : trials)
+    for (const auto& [name, v] : t.params) names.insert(name);
+  std::string out = "number,state,value,duration_s";
+  for (const auto& n : names) out += ",params_" + csv_field(n);
+  out += ",reason\n";
+  for (const auto& t : trials) {
+    out += fmt::format("{},{},{},{}", t.number, to_string(t.state),
+                       t.value ? detail::shortest(*t.value) : "",
+                       t.started ? fmt::format("{:.3f}", t.duration_seconds()) : "");
+    for (const auto& n : names) {
+      auto it = t.params.find(n);
+      out += ",";
+      if (it != t.params.end()) out += csv_field(value_text(param_value(t, n, it->second)));
+    }
+    out.append(",").append(csv_field(t.reason())).append("\n");
+  }
+  return out;
+}
+
+std::string trials_to_table(const std::vector<TrialRecord>& trials) {
+  std::vector<std::vector<std::string>> rows = {{"#", "state", "value", "seconds", "params", "note"}};
+  for (const auto& t : trials) {
+    std::string reason = t.reason();
+    if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
+    if (reason.size() > 60) reason = reason.substr(0, 57) + "...";
+    rows.push_back({std::to_string(t.number), to_string(t.state),
+                    t.value ? fmt::format("{:.6g}", *t.value) : "-",
+                    t.started ? fmt::format("{:.1f}", t.duration_seconds()) : "-", params_text(t),
+                    reason});
+  }
+  return aligned_table(rows);
+}
+
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()), 0);
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i)
+      line += (i ? "  " : "") + r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size(), ' ') : "");
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace caviar

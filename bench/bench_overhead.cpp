@@ -29,6 +29,7 @@
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
@@ -99,7 +100,7 @@ void verify(const std::string& url, int expected) {
 Row run_memory(int n) {
   Study study(make_memory_storage(), options_for(std::nullopt));
   auto start = Steady::now();
-  study.optimize(objective, n);
+  optimize(study, objective, n);
   double s = seconds_since(start);
   if (static_cast<int>(study.counts().complete) != n) throw std::runtime_error("memory: wrong count");
   return {"memory", n, s};
@@ -111,7 +112,7 @@ Row run_sqlite_1proc(const std::string& name, const fs::path& db, int n) {
   auto start = Steady::now();
   {
     Study study(open_storage(url), options_for(n));
-    study.optimize(objective);
+    optimize(study, objective);
   }
   double s = seconds_since(start);
   verify(url, n);
@@ -152,7 +153,7 @@ Row run_sqlite_procs(const std::string& name, const fs::path& db, int n, int pro
 int worker(const std::string& url, int budget) {
   try {
     Study study(open_storage(url), options_for(budget));
-    study.optimize(objective);
+    optimize(study, objective);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "worker: {}\n", e.what());

@@ -34,6 +34,7 @@
 #include "bench/suite.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 
 using namespace caviar;
 
@@ -123,7 +124,7 @@ Run run_one(const suite::Problem& problem, const std::string& sampler, int seed,
   o.budget = trials;
   double start = thread_cpu_seconds();
   Study study(open_storage("memory"), o);
-  study.optimize([&](Trial& t) { return problem.f(t.params()); });
+  optimize(study, [&](Trial& t) { return problem.f(t.params()); });
   Run r{problem.name, sampler, seed, {}, thread_cpu_seconds() - start};
   std::vector<TrialRecord> history = study.trials();
   std::sort(history.begin(), history.end(),

@@ -28,6 +28,7 @@
 #include "caviar/importance.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 #include "support/files.h"
 
 using namespace caviar;
@@ -403,11 +404,11 @@ TEST(ImportanceCommand, PrintsJsonThatParsesAndATable) {
     options.sampler.name = "random";
     options.sampler.seed = 1;
     Study study(open_storage(url), options);
-    study.optimize([](Trial& t) { return 10 * t.float_param("x0") + t.float_param("x1"); }, 40);
+    optimize(study, [](Trial& t) { return 10 * t.float_param("x0") + t.float_param("x1"); }, 40);
     StudyOptions few = options;
     few.name = "few";
     Study one(open_storage(url), few);
-    one.optimize([](Trial& t) { return t.float_param("x0"); }, 1);
+    optimize(one, [](Trial& t) { return t.float_param("x0"); }, 1);
   }
   CliRun json_run = run_caviar(dir, "importance --storage " + url + " --study lin --format json --trees 16");
   ASSERT_EQ(json_run.rc, 0) << json_run.err;

@@ -645,7 +645,7 @@ TEST(PbtBuiltin, ExploitRestoresTheDonorsWeights) {
   Study study(make_memory_storage(), config.study);
   TuneOptions options;
   options.trial_root = tmp / "runs";
-  options.pbt = config.pbt;
+  options.source = make_pbt_source(study, *config.pbt);
   TuneSummary summary = Tuner(study, *executor, options).run();
   EXPECT_EQ(summary.complete, 16);
 
@@ -771,7 +771,7 @@ TEST(PbtCommand, ASegmentThatIgnoresTheCheckpointFails) {
     Study study(make_memory_storage(), config.study);
     TuneOptions options;
     options.trial_root = tmp / ("runs" + write);
-    options.pbt = config.pbt;
+    options.source = make_pbt_source(study, *config.pbt);
     Tuner(study, *executor, options).run();
     int failed = 0;
     for (const auto& t : study.trials()) {

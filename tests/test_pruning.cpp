@@ -27,7 +27,7 @@ TEST(PruningInStudies, InProcessTrialStopsAtItsNextReport) {
   Study study(make_memory_storage(), median_study());
   for (double x : {1.0, 2.0, 1.5, 9.0, 1.2}) study.enqueue({{"x", x}});
   int reports_after_prune = 0;
-  study.optimize([&](Trial& t) {
+  optimize(study, [&](Trial& t) {
     double x = t.float_param("x");
     for (int step = 1; step <= 5; ++step) {
       t.report(step, x);

@@ -10,6 +10,7 @@
 #include "caviar/sampler.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 
 using namespace caviar;
 
@@ -198,7 +199,7 @@ TEST(GridSampler, ParallelWorkersNeverTakeTheSamePoint) {
   o.sampler.settings = {{"points", 7}};
   auto storage = make_memory_storage();
   Study study(storage, o);
-  study.optimize([](Trial& t) {
+  optimize(study, [](Trial& t) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return t.float_param("x") + t.float_param("y");
   }, std::nullopt, 4);
@@ -218,7 +219,7 @@ TEST(GridSampler, ConditionalParametersCollapse) {
   o.sampler.name = "grid";
   o.sampler.settings = {{"points", 3}};
   Study study(make_memory_storage(), o);
-  study.optimize([](Trial&) { return 1.0; });
+  optimize(study, [](Trial&) { return 1.0; });
   EXPECT_EQ(study.trials().size(), 4u);  // sgd, and adam with 3 values of beta1
 }
 

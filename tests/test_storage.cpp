@@ -17,6 +17,7 @@
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 #include "support/postgres.h"
 
 using namespace caviar;
@@ -192,7 +193,7 @@ TEST_P(StorageContract, EnqueuedParamsRunFirst) {
 TEST_P(StorageContract, ThreadsShareOneBudgetExactly) {
   Study study(storage_, options(100));
   std::atomic<int> calls{0};
-  study.optimize([&](Trial& t) {
+  optimize(study, [&](Trial& t) {
     ++calls;
     return t.float_param("x") * t.float_param("x");
   }, std::nullopt, 4);
@@ -211,7 +212,7 @@ TEST_P(StorageContract, ThreadsShareOneBudgetExactly) {
 TEST_P(StorageContract, ObjectiveFailuresAreStoredWithTheirReason) {
   Study study(storage_, options(3));
   int n = 0;
-  study.optimize([&](Trial&) -> double {
+  optimize(study, [&](Trial&) -> double {
     switch (n++) {
       case 0: throw std::runtime_error("out of memory");
       case 1: return std::nan("");

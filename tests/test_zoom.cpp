@@ -17,6 +17,7 @@
 #include "caviar/sampler.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
+#include "caviar/tuner.h"
 #include "caviar/zoom.h"
 #include "support/files.h"
 
@@ -312,7 +313,7 @@ StudyOptions zoom_study(std::uint64_t seed, int round = 10, int rounds = 3) {
 
 std::vector<TrialRecord> run_zoom(Study& study, int n) {
   auto f = suite::problem("hp_log2").f;
-  study.optimize([&](Trial& t) { return f(t.params()); }, n);
+  optimize(study, [&](Trial& t) { return f(t.params()); }, n);
   auto trials = study.trials();
   std::sort(trials.begin(), trials.end(), [](auto& a, auto& b) { return a.number < b.number; });
   return trials;
@@ -406,7 +407,7 @@ TEST(ZoomSampler, ConditionalSpaceStaysValid) {
   auto storage = make_memory_storage();
   Study study(storage, o);
   auto f = suite::problem("hp_mixed3").f;
-  study.optimize([&](Trial& t) { return f(t.params()); }, 30);
+  optimize(study, [&](Trial& t) { return f(t.params()); }, 30);
   auto trials = study.trials();
   ASSERT_EQ(trials.size(), 30u);
   for (const auto& t : trials) EXPECT_EQ(t.state, TrialState::Complete);
@@ -470,7 +471,7 @@ TEST(ZoomCli, WritesANarrowedConfigThatLoads) {
   {
     Study study(open_storage(config.storage), config.study);
     auto f = suite::problem("hp_log2").f;
-    study.optimize([&](Trial& t) {
+    optimize(study, [&](Trial& t) {
       double v = f(t.params()) + 0.1 * std::abs(t.params().at("layers") - 4);
       return t.has("beta1") ? v : v + 1;  // adam is better
     });
@@ -507,7 +508,7 @@ TEST(ZoomCli, WritesANarrowedConfigThatLoads) {
   EXPECT_GE(b.at("lr").high, j["lr"]["high"].get<double>());
   // The round after: zs-zoom1 -> zs-zoom2 is the default name of the next zoom.
   Study next(open_storage(n.storage), n.study);
-  next.optimize([](Trial& t) { return t.float_param("lr"); }, 5);
+  optimize(next, [](Trial& t) { return t.float_param("lr"); }, 5);
   Cli again = caviar_cli(tmp.path(), {"zoom", "narrowed.yaml", "--out", "n2.yaml"});
   ASSERT_EQ(again.rc, 0) << again.err;
   EXPECT_EQ(load_config(tmp / "n2.yaml").study.name, "zs-zoom2");
@@ -535,7 +536,7 @@ TEST(ZoomCli, RefusesBadInput) {
   EXPECT_NE(none.err.find("no complete trial"), std::string::npos) << none.err;
   {
     Study study(open_storage(config.storage), config.study);
-    study.optimize([](Trial& t) { return t.float_param("lr"); }, 5);
+    optimize(study, [](Trial& t) { return t.float_param("lr"); }, 5);
   }
   Cli missing = caviar_cli(tmp.path(), {"zoom", "--storage", "sqlite:///study.db", "--study", "nope", "--out", "n.yaml"});
   EXPECT_EQ(missing.rc, 2);

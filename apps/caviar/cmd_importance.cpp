@@ -58,8 +58,8 @@ CommandRegistrar importance_cmd(33, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
-    auto trials = s.storage->trials(s.record.id);
-    SearchSpace space = stored_space(s.record.system_attrs, trials);
+    auto trials = s.view.trials();
+    SearchSpace space = s.view.space(trials);
     ImportanceOptions options;
     options.trees = a->trees;
     options.seed = a->seed;
@@ -68,13 +68,13 @@ CommandRegistrar importance_cmd(33, [](CLI::App& app) {
     for (const auto& t : trials)
       if (t.state == TrialState::Complete && t.value && std::isfinite(*t.value)) ++complete;
     if (complete < 2)
-      throw UsageError("study '" + s.record.name + "'",
+      throw UsageError("study '" + s.view.record().name + "'",
                        fmt::format("importance needs at least 2 complete trials with a value; it has {}", complete));
-    Importance imp = importance(space, trials, s.record.direction, options);
+    Importance imp = importance(space, trials, s.view.record().direction, options);
 
     if (a->format == "json") {
       json doc = imp.to_json();
-      doc["study"] = s.record.name;
+      doc["study"] = s.view.record().name;
       doc["method"] = "fanova";
       doc["trees"] = a->trees;
       doc["seed"] = a->seed;
@@ -91,7 +91,7 @@ CommandRegistrar importance_cmd(33, [](CLI::App& app) {
     std::size_t width = 9;
     for (const auto& p : imp.params) width = std::max(width, p.name.size());
     fmt::print("importance in study '{}' (fANOVA over {} complete trials, {} trees, seed {})\n",
-               s.record.name, imp.trials_used, a->trees, a->seed);
+               s.view.record().name, imp.trials_used, a->trees, a->seed);
     fmt::print("{:<{}}  {:>6}\n", "parameter", width, "share");
     double mains = 0, pairs = 0;
     for (const auto& p : imp.params) {

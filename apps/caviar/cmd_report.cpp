@@ -37,12 +37,12 @@ CommandRegistrar report_cmd(34, [](CLI::App& app) {
   cmd->add_option("--title", a->title, "The page's title (default: caviar: <study>)");
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
-    auto trials = s.storage->trials(s.record.id);
+    auto trials = s.view.trials();
     // The space the trials were sampled in, as stored with the study; a bare study that
     // stores none falls back to the config's.
     SearchSpace space;
     try {
-      space = stored_space(s.record.system_attrs, trials);
+      space = s.view.space(trials);
     } catch (const UsageError&) {
       if (s.config) space = s.config->study.space;
     }
@@ -50,7 +50,7 @@ CommandRegistrar report_cmd(34, [](CLI::App& app) {
     options.top = a->top;
     options.title = a->title;
     if (s.config) options.metric = s.config->command ? s.config->command->metric : s.config->metric;
-    std::string html = html_report(s.record, space, trials, options);
+    std::string html = html_report(s.view.record(), space, trials, options);
     std::ofstream file(a->out, std::ios::binary | std::ios::trunc);
     if (!file) throw UsageError(a->out, "cannot write this file");
     file.write(html.data(), static_cast<std::streamsize>(html.size()));

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/export.h"
 #include "caviar/pbt.h"
@@ -44,7 +45,7 @@ CommandRegistrar trials_cmd(30, [](CLI::App& app) {
                 "PBT: every member's chain of segments, with whom each copied and what changed");
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
-    auto trials = s.storage->trials(s.record.id);
+    auto trials = s.view.trials();
     if (!a->state.empty()) {
       TrialState want = trial_state_from_string(a->state);
       std::erase_if(trials, [&](const TrialRecord& t) { return t.state != want; });
@@ -68,22 +69,18 @@ CommandRegistrar best_cmd(31, [](CLI::App& app) {
   add_format_option(cmd, a->format);
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
-    std::optional<TrialRecord> best;
-    for (auto& t : s.storage->trials(s.record.id))
-      if (t.state == TrialState::Complete && t.value &&
-          (!best || better(s.record.direction, *t.value, *best->value)))
-        best = t;
-    if (!best) throw UsageError("study '" + s.record.name + "'", "no trial has completed yet");
+    const std::optional<TrialRecord> best = s.view.best();
+    if (!best) throw UsageError("study '" + s.view.record().name + "'", "no trial has completed yet");
     if (a->format == "json") {
       fmt::print("{}\n", trial_to_json(*best).dump(2));
     } else if (a->format == "csv") {
       fmt::print("{}", trials_to_csv({*best}));
     } else {
-      fmt::print("best trial #{} of study '{}': value = {:.10g}\n", best->number, s.record.name, *best->value);
+      fmt::print("best trial #{} of study '{}': value = {:.10g}\n", best->number, s.view.record().name, *best->value);
       const json& attrs = best->system_attrs;
-      if (attrs.contains("caviar:test_acc") && attrs["caviar:test_acc"].is_number())
+      if (attrs.contains(attr::kTestAcc) && attrs[attr::kTestAcc].is_number())
         fmt::print("  (test accuracy {:.4f}, measured after training; never used to choose)\n",
-                   attrs["caviar:test_acc"].get<double>());
+                   attrs[attr::kTestAcc].get<double>());
       json params = trial_to_json(*best)["params"];
       for (const auto& [name, v] : params.items())
         fmt::print("  {:<16} {}\n", name, v.is_string() ? v.get<std::string>() : v.dump());
@@ -100,15 +97,15 @@ CommandRegistrar export_cmd(32, [](CLI::App& app) {
   cmd->add_option("--out,-o", a->out, "Write to this file instead of standard output");
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
-    auto trials = s.storage->trials(s.record.id);
+    auto trials = s.view.trials();
     std::FILE* out = stdout;
     if (!a->out.empty()) {
       out = std::fopen(a->out.c_str(), "w");
       if (!out) throw UsageError(a->out, "cannot write this file");
     }
     if (a->format == "json") {
-      json doc = {{"study", s.record.name}, {"direction", to_string(s.record.direction)},
-                  {"system_attrs", s.record.system_attrs}, {"trials", json::array()}};
+      json doc = {{"study", s.view.record().name}, {"direction", to_string(s.view.record().direction)},
+                  {"system_attrs", s.view.record().system_attrs}, {"trials", json::array()}};
       for (const auto& t : trials) doc["trials"].push_back(trial_to_json(t));
       fmt::print(out, "{}\n", doc.dump(2));
     } else {

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/config.h"
 #include "caviar/error.h"
 #include "caviar/executor.h"
@@ -97,7 +98,7 @@ void tune(const TuneArgs& a) {
   options.parallel = config.parallel;
   options.time_limit = config.time_limit;
   options.trial_root = config.trial_root;
-  options.pbt = config.pbt;
+  if (config.pbt) options.source = make_pbt_source(study, *config.pbt);
   std::string metric = config.metric;
   ProgressPrinter printer(metric);
   if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
@@ -164,14 +165,14 @@ void tune(const TuneArgs& a) {
       auto it = attrs.find(key);
       return it != attrs.end() && it->is_number() ? it->get<double>() : std::nan("");
     };
-    if (attrs.contains("caviar:test_acc"))
-      fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", number("caviar:test_acc"),
-                 number("caviar:test_loss"));
+    if (attrs.contains(attr::kTestAcc))
+      fmt::print(" (test accuracy {:.4f}, test loss {:.4f})", number(attr::kTestAcc),
+                 number(attr::kTestLoss));
     fmt::print("\n");
-    if (const auto pbt = attrs.find("caviar:pbt"); pbt != attrs.end() && pbt->is_object())
+    if (const auto pbt = attrs.find(attr::kPbt); pbt != attrs.end() && pbt->is_object())
       fmt::print("  PBT member {}, steps {}-{}; its checkpoint: {} (lineage: caviar trials --lineage)\n",
                  pbt->value("member", 0), pbt->value("step", 0) + 1, pbt->value("stop", 0),
-                 attrs.value("caviar:checkpoint_dir", std::string("-")));
+                 attrs.value(attr::kCheckpointDir, std::string("-")));
     json params = trial_to_json(*summary.best)["params"];
     for (const auto& p : config.study.space.params())
       if (params.contains(p.name)) fmt::print("  {:<16} {}\n", p.name, params[p.name].is_string() ? params[p.name].get<std::string>() : params[p.name].dump());

@@ -199,28 +199,24 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
     if (fs::exists(a->out) && !a->force)
       throw UsageError(a->out, "exists already; choose another --out or add --force");
     auto s = open_existing_study(a->where);
-    auto trials = s.storage->trials(s.record.id);
+    auto trials = s.view.trials();
+    const int complete = static_cast<int>(std::count_if(trials.begin(), trials.end(), rankable));
     std::optional<TrialRecord> best;
-    int complete = 0;
-    for (const auto& t : trials) {
-      if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) continue;
-      ++complete;
-      if (!best || better(s.record.direction, *t.value, *best->value)) best = t;
-    }
+    if (const TrialRecord* b = best_trial(trials, s.view.record().direction)) best = *b;
     if (complete == 0)
-      throw UsageError("study '" + s.record.name + "'",
+      throw UsageError("study '" + s.view.record().name + "'",
                        "no complete trial yet; run some trials before zooming in");
-    SearchSpace space = s.config ? s.config->study.space : stored_space(s.record.system_attrs, trials);
-    ZoomBox box = zoom_box(space, trials, s.record.direction, a->keep, a->margin);
+    SearchSpace space = s.config ? s.config->study.space : s.view.space(trials);
+    ZoomBox box = zoom_box(space, trials, s.view.record().direction, a->keep, a->margin);
     SearchSpace narrowed = narrow(space, box);
-    std::string study = a->name.empty() ? next_name(s.record.name) : a->name;
+    std::string study = a->name.empty() ? next_name(s.view.record().name) : a->name;
     if (study.empty()) throw UsageError("--name", "the study name is empty");
 
     std::string header = fmt::format(
         "# Narrowed by `caviar zoom` from study '{}': the box around the best {} of its {} "
         "complete trials\n# (keep {}, margin {}; best value {}), rounded outward on each "
         "parameter's scale.\n",
-        s.record.name, box.kept, box.trials, detail::shortest(a->keep),
+        s.view.record().name, box.kept, box.trials, detail::shortest(a->keep),
         detail::shortest(a->margin), fmt::format("{:.6g}", *best->value));
     std::string parameters = parameters_block(narrowed, space, best);
     std::string text;
@@ -254,7 +250,7 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
              fmt::format("study: {}\nstorage: {}\ndirection: {}\n", key(study),
                          scalar(json(a->where.storage.empty() ? std::string("sqlite:///caviar.db")
                                                               : a->where.storage)),
-                         to_string(s.record.direction)) +
+                         to_string(s.view.record().direction)) +
              parameters;
     }
     std::ofstream out(a->out, std::ios::trunc);
@@ -264,7 +260,7 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
     if (!out) throw UsageError(a->out, "cannot write this file");
 
     fmt::print("wrote {}: study '{}', the box around the best {} of {} complete trials of '{}'\n",
-               a->out, study, box.kept, box.trials, s.record.name);
+               a->out, study, box.kept, box.trials, s.view.record().name);
     for (const auto& p : space.params()) {
       const Parameter* q = narrowed.find(p.name);
       fmt::print("  {:<16} {} -> {}\n", p.name, range_text(p), q ? range_text(*q) : "left out");

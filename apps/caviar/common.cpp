@@ -1,8 +1,5 @@
 #include "common.h"
 
-#include <fmt/core.h>
-#include <fmt/ranges.h>
-
 #include "caviar/error.h"
 
 namespace caviar::cli {
@@ -20,27 +17,17 @@ void add_format_option(CLI::App* cmd, std::string& format) {
 }
 
 OpenedStudy open_existing_study(const StudyLocation& where) {
-  OpenedStudy out;
+  std::optional<Config> config;
   std::string url = where.storage, name = where.study;
   if (!where.config.empty()) {
-    out.config = load_config(where.config);
-    if (url.empty()) url = out.config->storage;
-    if (name.empty()) name = out.config->study.name;
+    config = load_config(where.config);
+    if (url.empty()) url = config->storage;
+    if (name.empty()) name = config->study.name;
   }
   if (url.empty()) url = "sqlite:///caviar.db";
   if (name.empty() && where.config.empty())
     throw UsageError("study", "say which study: give its config file, or --study NAME (with --storage URL)");
-  out.storage = open_storage(url, OpenMode::Existing);
-  auto record = out.storage->find_study(name);
-  if (!record) {
-    std::vector<std::string> names;
-    for (const auto& s : out.storage->studies()) names.push_back(s.name);
-    throw UsageError("study '" + name + "'",
-                     names.empty() ? fmt::format("not found in {} (it holds no studies yet)", url)
-                                   : fmt::format("not found in {}; it holds: {}", url, fmt::join(names, ", ")));
-  }
-  out.record = *record;
-  return out;
+  return OpenedStudy{StudyView::open(url, name), std::move(config)};
 }
 
 }  // namespace caviar::cli

@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "caviar/config.h"
-#include "caviar/storage.h"
+#include "caviar/study_view.h"
 
 namespace caviar::cli {
 
@@ -22,8 +22,7 @@ struct StudyLocation {
 void add_location_options(CLI::App* cmd, StudyLocation& where);
 
 struct OpenedStudy {
-  std::shared_ptr<Storage> storage;
-  StudyRecord record;
+  StudyView view;
   std::optional<Config> config;
 };
 

@@ -3,6 +3,7 @@
 // The objective is a stand-in for a training run whose loss is smallest at
 // lr = 1e-2 and momentum = 0.99; both are sampled on the scale that suits them.
 #include <caviar/study.h>
+#include <caviar/tuner.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,7 @@ int main() {
   // "memory" keeps the study in this process; "sqlite:///quadratic.db" would keep it on disk.
   caviar::Study study(caviar::open_storage("memory"), options);
 
-  study.optimize([](caviar::Trial& trial) {
+  caviar::optimize(study, [](caviar::Trial& trial) {
     double lr = trial.float_param("lr");
     double momentum = trial.float_param("momentum");
     auto layers = trial.int_param("layers");

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "caviar/storage.h"
+#include "caviar/trial.h"
 
 namespace caviar {
 
@@ -26,5 +26,17 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows);
 
 // A trial's params as "name=value" pairs joined by ", " (floats to 4 significant digits).
 std::string params_text(const TrialRecord& trial);
+
+// PBT (include/caviar/pbt.h):
+// Every member's chain, from the trials' "caviar:pbt" attributes: [{"member": m,
+// "trials": [{"number", "state", "value", "segment", "step", "stop", "parent_trial",
+// "donor_trial", "donor_member", "changes", "params"}, ...]}, ...], members and trials in
+// order. Trials without the attribute are left out.
+json pbt_lineage(const std::vector<TrialRecord>& trials);
+
+// The same as an aligned text table, one row per segment, grouped by member:
+//   member  seg  #   steps  state     value   origin
+//   0       1    5   3-4    complete  0.4312  copied member 2 (#6): lr 0.01 -> 0.012
+std::string pbt_lineage_table(const std::vector<TrialRecord>& trials);
 
 }  // namespace caviar

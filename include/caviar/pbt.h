@@ -147,17 +147,12 @@ class PbtScheduler {
   std::shared_ptr<Sampler> sampler_;
 };
 
-// ---- Lineage ----
+// ---- The lineage attribute ----
 
-// Every member's chain, from the trials' "caviar:pbt" attributes: [{"member": m,
-// "trials": [{"number", "state", "value", "segment", "step", "stop", "parent_trial",
-// "donor_trial", "donor_member", "changes", "params"}, ...]}, ...], members and trials in
-// order. Trials without the attribute are left out.
-json pbt_lineage(const std::vector<TrialRecord>& trials);
-
-// The same as an aligned text table, one row per segment, grouped by member:
-//   member  seg  #   steps  state     value   origin
-//   0       1    5   3-4    complete  0.4312  copied member 2 (#6): lr 0.01 -> 0.012
-std::string pbt_lineage_table(const std::vector<TrialRecord>& trials);
+// The lineage a segment trial stores (its "caviar:pbt" attribute, described at PbtSegment),
+// or nullptr if the trial is not a segment.
+const json* pbt_lineage_of(const TrialRecord& trial);
+// A whole-number field of a lineage, or `fallback` if it is absent or not a whole number.
+std::int64_t pbt_lineage_int(const json& lineage, const char* key, std::int64_t fallback = 0);
 
 }  // namespace caviar

@@ -41,4 +41,9 @@ class Pruner {
 // Builds a pruner by name; throws ConfigError naming the option at fault.
 std::unique_ptr<Pruner> make_pruner(const PrunerOptions& options);
 
+// The options from the config's `pruner:` mapping ({name: asha, reduction_factor: 3}),
+// checked: a key the named pruner does not use is an error, as is a bad value. Throws
+// ConfigError naming the key (`pruner.min_trials`).
+PrunerOptions pruner_options_from_json(const json& pruner);
+
 }  // namespace caviar

@@ -18,7 +18,6 @@
 
 #include "caviar/space.h"
 #include "caviar/trial.h"
-#include "caviar/zoom.h"
 
 namespace caviar {
 
@@ -67,19 +66,7 @@ std::unique_ptr<Sampler> make_sobol_sampler(std::uint64_t seed);
 // trial has taken yet; nullopt when all are taken.
 std::unique_ptr<Sampler> make_grid_sampler(int points);
 
-// Coarse to fine (include/caviar/zoom.h, docs/samplers.md#zoom): trials [0, round) sample
-// the whole cube; round r (trials [r·round, (r+1)·round)) samples inside the box around the
-// best `keep` fraction of the complete trials numbered below r·round, widened by `margin`;
-// from round `rounds` on, the last box is kept. Inside a box: Sobol points (one scrambled
-// sequence per round) or, with inner_sobol = false, independent random points.
-struct ZoomSettings {
-  int round = 25;
-  double keep = kZoomDefaultKeep;
-  int rounds = 3;
-  double margin = kZoomDefaultMargin;
-  bool inner_sobol = true;
-};
-std::unique_ptr<Sampler> make_zoom_sampler(std::uint64_t seed, const ZoomSettings& settings = {});
+// The zoom sampler, coarse to fine, is declared in include/caviar/zoom.h.
 
 // CMA-ES with IPOP restarts (docs/samplers.md#cmaes). N. Hansen, "The CMA Evolution
 // Strategy: A Tutorial" (arXiv:1604.00772) for the algorithm; A. Auger and N. Hansen, "A

@@ -24,6 +24,7 @@
 #include "caviar/sampler.h"
 #include "caviar/space.h"
 #include "caviar/storage.h"
+#include "caviar/study_view.h"
 #include "caviar/trial.h"
 
 namespace caviar {
@@ -49,17 +50,28 @@ class Study {
   const StudyOptions& options() const { return options_; }
   const StudyRecord& record() const { return record_; }
   Storage& storage() { return *storage_; }
+  // The study as stored, read only (trials, counts, best; see study_view.h).
+  StudyView view() const { return StudyView(storage_, record_); }
   const SearchSpace& space() const { return options_.space; }
 
   // Starts a trial (see Storage::start_trial). Returns nullopt when the budget is reached
   // or the sampler has nothing left. `heartbeat`: whether the caller will beat for it.
   std::optional<Trial> ask(bool heartbeat = true);
+  // Starts a trial that a source other than the sampler proposes (PBT's next segment):
+  // `propose` decides its params and attributes inside the storage's transaction. Stale
+  // trials are failed but not enqueued again: the source reruns what it wants.
+  std::optional<Trial> ask(const Proposer& propose, bool heartbeat = true);
 
-  // Finishes a trial. A NaN or infinite value makes it failed with that reason. Returns
-  // false if the trial was no longer running (failed as stale meanwhile).
-  bool tell(const Trial& trial, double value);
-  bool tell_failed(const Trial& trial, const std::string& reason, const json& extra = {});
-  bool tell_pruned(const Trial& trial);
+  // Finishes a trial, storing `attrs` as extra system attributes. A NaN or infinite value
+  // makes it failed with that reason. Each returns false if the trial was no longer
+  // running (failed as stale meanwhile).
+  bool tell(const Trial& trial, double value, const json& attrs = json::object());
+  // Failed with `reason`; with `retry`, its params run again per StudyOptions::retry.
+  bool tell_failed(const Trial& trial, const std::string& reason, const json& extra = {},
+                   bool retry = true);
+  // Pruned, with `last` as its value (default: the trial's last report).
+  bool tell_pruned(const Trial& trial, std::optional<double> last = std::nullopt,
+                   const json& attrs = json::object());
   // Marks a trial failed because caviar is stopping (Ctrl-C): uncounted, so a restarted
   // study runs it again, with reason kInterruptedReason.
   bool tell_interrupted(const Trial& trial);
@@ -78,12 +90,8 @@ class Study {
   // The best complete trial, or nullopt if none has completed.
   std::optional<TrialRecord> best() const;
 
-  // Runs `objective` until the budget (or `n_trials` more trials, if given) is used, on
-  // `threads` threads. An objective that throws fails its trial with the exception's text;
-  // one that throws TrialPruned (Trial::report does, when the pruner says so) is stored
-  // as pruned. stop() ends the loop early.
-  void optimize(const std::function<double(Trial&)>& objective,
-                std::optional<int> n_trials = std::nullopt, int threads = 1);
+  // Makes ask() return nullopt from now on, and a Tuner running the study (optimize(),
+  // include/caviar/tuner.h) stop its trials and end.
   void stop() { stopping_ = true; }
   bool stopping() const { return stopping_; }
 
@@ -95,6 +103,8 @@ class Study {
   std::unique_ptr<Pruner> pruner_;
   std::atomic<bool> stopping_{false};
 
+  std::optional<Trial> start(const Proposer& propose, bool heartbeat, bool needs_history,
+                             int retry);
   bool finish(const Trial& trial, TrialState state, std::optional<double> value,
               const json& attrs);
   // Stores the sampler's study notes that changed (as seen from trial `number`).
@@ -102,13 +112,5 @@ class Study {
   std::mutex notes_mutex_;
   std::map<std::string, std::pair<int, json>> notes_written_;  // key -> (trial, value)
 };
-
-// The search space stored with a study: its "caviar:space" system attribute, or, for a
-// study that Optuna wrote, the distributions of its trials. Throws UsageError if neither
-// is there.
-SearchSpace stored_space(const json& study_system_attrs, const std::vector<TrialRecord>& trials);
-
-// The better of two values for a direction.
-bool better(Direction direction, double a, double b);
 
 }  // namespace caviar

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "caviar/space.h"
 
@@ -54,6 +55,21 @@ struct TrialRecord {
   // Seconds from start to finish (or to now, while running); 0 if never started.
   double duration_seconds() const;
 };
+
+// The system attributes of a rerun of `failed` (attempt + 1, retry_of), or null if it
+// has used its `retry` attempts already.
+json retry_attrs(const TrialRecord& failed, int retry);
+
+// The better of two values for a direction (strictly: a tie is not better).
+bool better(Direction direction, double a, double b);
+
+// Whether a trial can be the best: complete, with a finite value. The one rule behind
+// every "best trial" caviar shows or uses; a NaN or infinite value is never best.
+bool rankable(const TrialRecord& trial);
+
+// The best rankable trial of `trials` for `direction` (on a tie, the one that comes
+// first), or nullptr if none is rankable. The pointer points into `trials`.
+const TrialRecord* best_trial(const std::vector<TrialRecord>& trials, Direction direction);
 
 // What an objective reports back; see Trial::report.
 using ReportSink = std::function<void(std::int64_t step, double value)>;

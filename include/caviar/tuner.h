@@ -1,24 +1,27 @@
-// Tuner: the worker loop that runs a study to its budget with N trials at a time.
+// Tuner: runs a study to its budget with N trials at a time, made of parts:
 //
-// Each worker thread asks the study for a trial, runs it with the executor, and tells the
-// result; a heartbeat thread beats for every running trial so that other processes can
-// tell a live trial from a dead one. Several Tuners, in one process or many, may work on
-// one study: the storage keeps trial numbers unique and the total within the budget.
+//   a trial source   decides what runs next (TrialSource: the sampler, or PBT's next
+//                    segment; babysitting and re-tuning plug in the same way);
+//   a trial runner   runs one trial: its context, the executor, the pruner's verdict on
+//                    each report, the source's check, and the outcome told to the study;
+//   a heartbeat      beats for every running trial, so other processes tell a live
+//                    trial from a dead one;
+//   a progress       reporter that sums up what finished, for the live line.
 //
-// run() blocks; stop() (from any thread or a signal-handling thread) makes run() end soon:
-// running trials are stopped and stored as failed-interrupted (uncounted, so a restarted
-// run repeats them).
-//
-// With TuneOptions::pbt, each trial is a segment of a PBT member: the Tuner asks the
-// PbtScheduler for it, gives it its checkpoint folders (TrialContext), checks that it
-// reported up to its stop step and left a checkpoint, and runs until no member is ready.
+// Several Tuners, in one process or many, may work on one study: the storage keeps trial
+// numbers unique and the total within the budget. run() blocks; stop() (from any thread
+// or a signal-handling thread) makes run() end soon: running trials are stopped and
+// stored as failed-interrupted (uncounted, so a restarted run repeats them).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "caviar/executor.h"
 #include "caviar/pbt.h"
@@ -36,6 +39,47 @@ struct TuneProgress {
   std::vector<TrialRecord> finished;      // trials that finished since the last call
 };
 
+// A trial source decides what runs next and what a trial of its kind needs around it.
+// The sampler is one (make_sampler_source); PBT is another (make_pbt_source: a member's
+// next segment, continuing a checkpoint with explored values). Every method may be called
+// from several worker threads at once.
+class TrialSource {
+ public:
+  virtual ~TrialSource() = default;
+  // Starts the next trial in the study's storage, or nullopt when nothing is left to run
+  // (the budget is reached, a grid is exhausted, the population has finished). Trial n
+  // lives in trial_dir(trial_root, n).
+  virtual std::optional<Trial> next(Study& study, const std::filesystem::path& trial_root) = 0;
+  // Before the executor runs: sets up the context (a segment's checkpoint folders).
+  // Returns "" or why the trial cannot run; it is then failed with that reason.
+  virtual std::string prepare(const Trial&, TrialContext&) { return ""; }
+  // After the executor: "" or why an outcome the executor called complete is a failure
+  // (a segment that did not report up to its stop step). `reports`: what it reported.
+  virtual std::string check(const std::map<std::int64_t, double>& /*reports*/,
+                            const TrialContext&) {
+    return "";
+  }
+  // Whether the study's retry rule reruns a failed trial (false: the source reruns what
+  // it wants itself).
+  virtual bool study_retries() const { return true; }
+  // After the outcome is stored: housekeeping (removing what no trial will read again).
+  virtual void after(Study&, const TrialContext&) {}
+  // How many trials a run without failures takes, for progress when the study has no
+  // budget; 0 if unknown.
+  virtual int planned_trials() const { return 0; }
+};
+
+// Trials from the study's sampler (Study::ask).
+std::unique_ptr<TrialSource> make_sampler_source();
+// PBT's segments (include/caviar/pbt.h), decided by a PbtScheduler seeded by the study's
+// sampler seed: each gets its checkpoint folders, must report up to its stop step and
+// leave a checkpoint; checkpoints no segment can restore any more are removed unless
+// options.keep_checkpoints. Failed segments are rerun by the scheduler, not the study.
+std::unique_ptr<TrialSource> make_pbt_source(const Study& study, PbtOptions options);
+
+// Where trial `number` keeps its files: <trial_root>/<number as 4 digits>.
+std::filesystem::path trial_dir(const std::filesystem::path& trial_root, int number);
+
 struct TuneOptions {
   int parallel = 1;
   std::optional<int> max_new_trials;      // stop after starting this many here
@@ -43,9 +87,8 @@ struct TuneOptions {
   std::filesystem::path trial_root = "caviar-runs";
   std::chrono::milliseconds progress_interval{500};
   std::function<void(const TuneProgress&)> on_progress;  // called from one thread at a time
-  // Population Based Training (include/caviar/pbt.h): trials are the members' segments,
-  // chosen by the scheduler (seeded by the study's sampler seed) instead of the sampler.
-  std::optional<PbtOptions> pbt;
+  // What runs next; null: the study's sampler (make_sampler_source).
+  std::shared_ptr<TrialSource> source;
 };
 
 struct TuneSummary {
@@ -57,10 +100,13 @@ struct TuneSummary {
 
 class Tuner {
  public:
+  // Throws ConfigError if options.parallel < 1.
   Tuner(Study& study, Executor& executor, TuneOptions options);
+  // Runs until the source has nothing left, the budget or max_new_trials is used, the time
+  // is up, or stop(). Rethrows a storage failure after the running trials have ended.
   TuneSummary run();
   void stop() { stopping_ = true; }
-  bool stopping() const { return stopping_; }
+  bool stopping() const { return stopping_ || study_.stopping(); }
 
  private:
   Study& study_;
@@ -68,5 +114,13 @@ class Tuner {
   TuneOptions options_;
   std::atomic<bool> stopping_{false};
 };
+
+// Runs an in-process objective on the study: the Tuner with a function executor
+// (make_function_executor), until the budget is used or `n_trials` more trials have
+// started, `threads` at a time. An objective that throws fails its trial with the
+// exception's text; one that throws TrialPruned (Trial::report does, when the pruner says
+// so) is stored as pruned. Study::stop() ends it early. Rethrows a storage failure.
+TuneSummary optimize(Study& study, const std::function<double(Trial&)>& objective,
+                     std::optional<int> n_trials = std::nullopt, int threads = 1);
 
 }  // namespace caviar

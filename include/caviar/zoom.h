@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "caviar/sampler.h"
 #include "caviar/space.h"
 #include "caviar/trial.h"
 
@@ -83,5 +84,21 @@ ZoomBox zoom_box(const SearchSpace& space, const std::vector<const TrialRecord*>
 // Parameters that can no longer be active (their condition names only dropped choices)
 // are left out.
 SearchSpace narrow(const SearchSpace& space, const ZoomBox& box);
+
+// ---- The zoom sampler ----
+
+// Coarse to fine (docs/samplers.md#zoom): trials [0, round) sample
+// the whole cube; round r (trials [r·round, (r+1)·round)) samples inside the box around the
+// best `keep` fraction of the complete trials numbered below r·round, widened by `margin`;
+// from round `rounds` on, the last box is kept. Inside a box: Sobol points (one scrambled
+// sequence per round) or, with inner_sobol = false, independent random points.
+struct ZoomSettings {
+  int round = 25;
+  double keep = kZoomDefaultKeep;
+  int rounds = 3;
+  double margin = kZoomDefaultMargin;
+  bool inner_sobol = true;
+};
+std::unique_ptr<Sampler> make_zoom_sampler(std::uint64_t seed, const ZoomSettings& settings = {});
 
 }  // namespace caviar

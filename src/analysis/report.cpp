@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "analysis/report_assets.h"
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/importance.h"
 #include "caviar/study.h"
@@ -162,7 +163,7 @@ std::optional<json> zoom_range(const Parameter& p, const json& entry) {
 // or unreadable attribute gives no rounds: the report draws no boxes.
 json zoom_rounds(const json& study_attrs, const SearchSpace& space) {
   json out = json::array();
-  auto it = study_attrs.find("caviar:zoom");
+  auto it = study_attrs.find(attr::kZoom);
   if (it == study_attrs.end() || !it->is_object() || !it->contains("rounds") ||
       !(*it)["rounds"].is_array())
     return out;
@@ -291,7 +292,7 @@ json report_data(const StudyRecord& study, const SearchSpace& space,
     rows.push_back({{"number", t->number}, {"state", to_string(t->state)},
                     {"value", finite ? json(*t->value) : json(nullptr)}, {"x", x},
                     {"text", text}, {"curve", curve}});
-    if (t->state == TrialState::Complete && finite) {
+    if (rankable(*t)) {
       if (!best || better(study.direction, *t->value, *best->value)) best = t;
       history["number"].push_back(t->number);
       history["value"].push_back(*t->value);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <vector>
+
+#include <fmt/core.h>
 
 namespace caviar::detail {
 
@@ -25,6 +28,32 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     }
   }
   return row[b.size()];
+}
+
+std::string format_time(std::chrono::system_clock::time_point t, bool utc) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm local{};
+  if (utc) gmtime_r(&seconds, &local);
+  else localtime_r(&seconds, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
+  return fmt::format("{}.{:06d}", buffer, static_cast<int>(micros % 1000000));
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& text, bool utc) {
+  std::tm local{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &local);
+  if (!rest) return std::nullopt;
+  local.tm_isdst = -1;
+  std::time_t seconds = utc ? timegm(&local) : std::mktime(&local);
+  long micros = 0;
+  if (*rest == '.') {
+    std::string digits = std::string(rest + 1).substr(0, 6);
+    while (digits.size() < 6) digits += '0';
+    micros = std::strtol(digits.c_str(), nullptr, 10);
+  }
+  return std::chrono::system_clock::from_time_t(seconds) + std::chrono::microseconds(micros);
 }
 
 }  // namespace caviar::detail

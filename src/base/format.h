@@ -1,6 +1,9 @@
-// Small text helpers shared by the library: numbers in their shortest round-trip form.
+// Small text helpers shared by the library: numbers in their shortest round-trip form,
+// did-you-mean suggestions, and the time stamps Optuna writes.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace caviar::detail {
@@ -22,5 +25,11 @@ std::string closest(const std::string& word, const Range& candidates) {
   }
   return best;
 }
+
+// Local time as Optuna writes datetime_start and datetime_complete
+// ("2026-11-27 09:40:47.427105"), and back. With utc = true: UTC, as Optuna's heartbeats
+// are (SQLite's CURRENT_TIMESTAMP), so that processes in other time zones agree.
+std::string format_time(std::chrono::system_clock::time_point t, bool utc = false);
+std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& text, bool utc = false);
 
 }  // namespace caviar::detail

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 
 namespace caviar {
@@ -50,12 +51,12 @@ const json* TrialRecord::distribution(const std::string& name) const {
 }
 
 std::string TrialRecord::reason() const {
-  auto it = system_attrs.find("caviar:reason");
+  auto it = system_attrs.find(attr::kReason);
   return it != system_attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 bool TrialRecord::counted() const {
-  auto it = system_attrs.find("caviar:uncounted");
+  auto it = system_attrs.find(attr::kUncounted);
   return !(state == TrialState::Failed && it != system_attrs.end() && *it == true);
 }
 
@@ -112,6 +113,27 @@ bool Trial::should_stop() const { return stop_ && stop_(); }
 void Trial::set_sinks(ReportSink sink, StopQuery stop) {
   sink_ = std::move(sink);
   stop_ = std::move(stop);
+}
+
+bool better(Direction direction, double a, double b) {
+  return direction == Direction::Minimize ? a < b : a > b;
+}
+
+bool rankable(const TrialRecord& trial) {
+  return trial.state == TrialState::Complete && trial.value && std::isfinite(*trial.value);
+}
+
+const TrialRecord* best_trial(const std::vector<TrialRecord>& trials, Direction direction) {
+  const TrialRecord* best = nullptr;
+  for (const auto& t : trials)
+    if (rankable(t) && (!best || better(direction, *t.value, *best->value))) best = &t;
+  return best;
+}
+
+json retry_attrs(const TrialRecord& failed, int retry) {
+  int attempt = failed.system_attrs.value(attr::kAttempt, 1);
+  if (attempt > retry) return nullptr;
+  return {{attr::kAttempt, attempt + 1}, {attr::kRetryOf, failed.number}};
 }
 
 }  // namespace caviar

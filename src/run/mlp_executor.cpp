@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/executor.h"
 #include "caviar/nn.h"
@@ -69,8 +70,8 @@ class MlpExecutor final : public Executor {
       return out;
     }
     out.value = last;
-    out.attrs["caviar:seconds"] = result.seconds;
-    out.attrs["caviar:epochs"] = curve;
+    out.attrs[attr::kSeconds] = result.seconds;
+    out.attrs[attr::kEpochs] = curve;
     if (result.diverged) {
       out.reason = fmt::format("diverged: the loss became NaN or infinite in epoch {}", result.diverged_epoch);
       out.value.reset();
@@ -86,8 +87,8 @@ class MlpExecutor final : public Executor {
       out.value.reset();
       return out;
     }
-    out.attrs["caviar:test_acc"] = result.test_acc;
-    out.attrs["caviar:test_loss"] = result.test_loss;
+    out.attrs[attr::kTestAcc] = result.test_acc;
+    out.attrs[attr::kTestLoss] = result.test_loss;
     out.state = TrialState::Complete;
     return out;
   }

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 
 namespace caviar {
@@ -39,10 +40,10 @@ void check_revision(const std::string& where, const std::string& revision) {
 
 json stale_attrs(Clock::duration silence) {
   double seconds = std::chrono::duration<double>(silence).count();
-  return {{"caviar:reason", fmt::format("stale: no heartbeat from its worker for {:.0f} s "
+  return {{attr::kReason, fmt::format("stale: no heartbeat from its worker for {:.0f} s "
                                         "(the process was killed or its machine lost)", seconds)},
-          {"caviar:failure", "stale"},
-          {"caviar:uncounted", true}};
+          {attr::kFailure, "stale"},
+          {attr::kUncounted, true}};
 }
 
 Params fixed_params(const TrialRecord& waiting, const SearchSpace* space) {
@@ -54,11 +55,6 @@ Params fixed_params(const TrialRecord& waiting, const SearchSpace* space) {
   return out;
 }
 
-json retry_attrs(const TrialRecord& failed, int retry) {
-  int attempt = failed.system_attrs.value("caviar:attempt", 1);
-  if (attempt > retry) return nullptr;
-  return {{"caviar:attempt", attempt + 1}, {"caviar:retry_of", failed.number}};
-}
 
 void add_to_counts(TrialCounts& c, const TrialRecord& t) {
   ++c.of(t.state);
@@ -109,32 +105,6 @@ double value_from_optuna(std::optional<double> stored, const std::string& type) 
   if (type == "INF_NEG") return -HUGE_VAL;
   if (type == "NAN" || !stored) return std::nan("");
   return *stored;
-}
-
-std::string format_time(Clock::time_point t, bool utc) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
-  std::tm local{};
-  if (utc) gmtime_r(&seconds, &local);
-  else localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
-  return fmt::format("{}.{:06d}", buffer, static_cast<int>(micros % 1000000));
-}
-
-std::optional<Clock::time_point> parse_time(const std::string& text, bool utc) {
-  std::tm local{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &local);
-  if (!rest) return std::nullopt;
-  local.tm_isdst = -1;
-  std::time_t seconds = utc ? timegm(&local) : std::mktime(&local);
-  long micros = 0;
-  if (*rest == '.') {
-    std::string digits = std::string(rest + 1).substr(0, 6);
-    while (digits.size() < 6) digits += '0';
-    micros = std::strtol(digits.c_str(), nullptr, 10);
-  }
-  return Clock::from_time_t(seconds) + std::chrono::microseconds(micros);
 }
 
 }  // namespace caviar::detail

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "base/format.h"
 #include "caviar/storage.h"
 
 namespace caviar::detail {
@@ -23,9 +24,6 @@ json stale_attrs(Clock::duration silence);
 Params fixed_params(const TrialRecord& waiting, const SearchSpace* space);
 
 
-// The attrs of a retry of `failed` (attempt + 1, retry_of), or null if it has used its
-// `retry` attempts already.
-json retry_attrs(const TrialRecord& failed, int retry);
 
 void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 
@@ -43,10 +41,5 @@ TrialState state_from_optuna(const std::string& text);
 const char* optuna_value_type(double value);
 double value_from_optuna(std::optional<double> stored, const std::string& type);
 
-// Local time as Optuna writes datetime_start and datetime_complete
-// ("2026-11-27 09:40:47.427105"), and back. With utc = true: UTC, as Optuna's heartbeats
-// are (SQLite's CURRENT_TIMESTAMP), so that processes in other time zones agree.
-std::string format_time(Clock::time_point t, bool utc = false);
-std::optional<Clock::time_point> parse_time(const std::string& text, bool utc = false);
 
 }  // namespace caviar::detail

@@ -207,43 +207,7 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     }
     make_sampler(s.sampler);  // checks the name and the sampler's own keys
   }
-  if (c.contains("pruner")) {
-    const json& pr = c["pruner"];
-    check_keys(pr, "pruner", {"name", "warmup_steps", "min_trials", "percentile", "min_resource",
-                              "max_resource", "reduction_factor", "min_early_stopping_rate"});
-    PrunerOptions& p = s.pruner;
-    if (pr.contains("name")) p.name = text_of(pr["name"], "pruner.name");
-    auto number = [&](const char* key, double& out) {
-      if (!pr.contains(key)) return;
-      if (!pr[key].is_number()) throw ConfigError(std::string("pruner.") + key, "must be a number, got " + pr[key].dump());
-      out = pr[key].get<double>();
-    };
-    auto whole = [&](const char* key, int& out) {
-      if (!pr.contains(key)) return;
-      if (!pr[key].is_number_integer()) throw ConfigError(std::string("pruner.") + key, "must be a whole number, got " + pr[key].dump());
-      out = pr[key].get<int>();
-    };
-    whole("warmup_steps", p.warmup_steps);
-    whole("min_trials", p.min_trials);
-    number("percentile", p.percentile);
-    number("min_resource", p.min_resource);
-    number("max_resource", p.max_resource);
-    number("reduction_factor", p.reduction_factor);
-    whole("min_early_stopping_rate", p.min_early_stopping_rate);
-    make_pruner(p);  // checks the name and the values
-    // Keys that the chosen pruner would ignore are errors, not silent no-ops.
-    bool by_rank = p.name == "median" || p.name == "percentile";
-    bool by_rung = p.name == "asha" || p.name == "hyperband";
-    for (const auto& [key, value] : pr.items()) {
-      bool rank_key = key == "warmup_steps" || key == "min_trials" || key == "percentile";
-      bool rung_key = key == "min_resource" || key == "max_resource" || key == "reduction_factor" ||
-                      key == "min_early_stopping_rate";
-      if ((rank_key && !by_rank) || (rung_key && !by_rung) ||
-          (key == "percentile" && p.name == "median") ||
-          (key == "min_early_stopping_rate" && p.name == "hyperband"))
-        throw ConfigError("pruner." + key, fmt::format("the {} pruner does not use this key", p.name));
-    }
-  }
+  if (c.contains("pruner")) s.pruner = pruner_options_from_json(c["pruner"]);
   if (c.contains("budget")) {
     const json& b = c["budget"];
     check_keys(b, "budget", {"trials", "parallel", "time"});

@@ -6,7 +6,6 @@
 #include <fmt/core.h>
 
 #include "base/format.h"
-#include "storage/common.h"
 
 namespace caviar {
 namespace {

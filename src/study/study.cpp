@@ -6,14 +6,10 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
-#include "storage/common.h"
 
 namespace caviar {
-
-bool better(Direction direction, double a, double b) {
-  return direction == Direction::Minimize ? a < b : a > b;
-}
 
 Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
     : storage_(std::move(storage)), options_(std::move(options)) {
@@ -23,34 +19,46 @@ Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
   storage_->set_stale_grace(options_.stale_after);
   record_ = storage_->open_study(options_.name, options_.direction);
   json space = options_.space.to_config_json();
-  auto stored = record_.system_attrs.find("caviar:space");
+  auto stored = record_.system_attrs.find(attr::kSpace);
   if (stored == record_.system_attrs.end() || *stored != space) {
-    storage_->set_study_attr(record_.id, "caviar:space", space);
-    record_.system_attrs["caviar:space"] = space;
+    storage_->set_study_attr(record_.id, attr::kSpace, space);
+    record_.system_attrs[attr::kSpace] = space;
   }
 }
 
 std::optional<Trial> Study::ask(bool heartbeat) {
+  std::map<std::string, json> notes;  // the sampler's study attributes (see Sampler::study_notes)
+  auto trial = start(
+      [&](const std::vector<TrialRecord>& history, const Params& fixed,
+          int number) -> std::optional<TrialDraft> {
+        SampleContext context{options_.space, history, number, options_.direction, fixed};
+        auto params = sampler_->suggest(context);
+        if (!params) return std::nullopt;
+        notes = sampler_->study_notes(context);
+        return TrialDraft{std::move(*params), json::object()};
+      },
+      heartbeat, sampler_->needs_history(), options_.retry);
+  if (trial && !notes.empty()) write_notes(notes, trial->number());
+  return trial;
+}
+
+std::optional<Trial> Study::ask(const Proposer& propose, bool heartbeat) {
+  return start(propose, heartbeat, true, 0);
+}
+
+std::optional<Trial> Study::start(const Proposer& propose, bool heartbeat, bool needs_history,
+                                  int retry) {
   if (stopping_) return std::nullopt;
   StartRequest request;
   request.study_id = record_.id;
   request.space = &options_.space;
   request.budget = options_.budget;
-  request.needs_history = sampler_->needs_history();
+  request.needs_history = needs_history;
   request.heartbeat = heartbeat;
-  request.retry = options_.retry;
-  std::map<std::string, json> notes;  // the sampler's study attributes (see Sampler::study_notes)
-  request.propose = [&](const std::vector<TrialRecord>& history, const Params& fixed,
-                        int number) -> std::optional<TrialDraft> {
-    SampleContext context{options_.space, history, number, options_.direction, fixed};
-    auto params = sampler_->suggest(context);
-    if (!params) return std::nullopt;
-    notes = sampler_->study_notes(context);
-    return TrialDraft{std::move(*params), json::object()};
-  };
+  request.retry = retry;
+  request.propose = propose;
   auto record = storage_->start_trial(request);
   if (!record) return std::nullopt;
-  if (!notes.empty()) write_notes(notes, record->number);
   return Trial(std::move(*record), &options_.space);
 }
 
@@ -77,37 +85,37 @@ bool Study::finish(const Trial& trial, TrialState state, std::optional<double> v
   return storage_->finish_trial(trial.id(), state, value, attrs);
 }
 
-bool Study::tell(const Trial& trial, double value) {
+bool Study::tell(const Trial& trial, double value, const json& attrs) {
   if (!std::isfinite(value))
-    return tell_failed(trial, fmt::format("the objective returned {}", value));
-  return finish(trial, TrialState::Complete, value, json::object());
+    return tell_failed(trial, fmt::format("the objective returned {}", value), attrs);
+  return finish(trial, TrialState::Complete, value, attrs);
 }
 
-bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra) {
+bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra,
+                        bool retry) {
   json attrs = extra.is_object() ? extra : json::object();
-  attrs["caviar:reason"] = reason;
+  attrs[attr::kReason] = reason;
   std::optional<Requeue> requeue;  // a retry, enqueued in the same transaction
-  if (!attrs.value("caviar:uncounted", false)) {
-    json retry = detail::retry_attrs(trial.record(), options_.retry);
+  if (retry && !attrs.value(attr::kUncounted, false)) {
+    json retry = retry_attrs(trial.record(), options_.retry);
     if (!retry.is_null()) {
-      attrs["caviar:uncounted"] = true;
+      attrs[attr::kUncounted] = true;
       requeue = Requeue{options_.space.to_json(trial.params()), retry};
     }
   }
   return storage_->finish_trial(trial.id(), TrialState::Failed, std::nullopt, attrs, requeue);
 }
 
-bool Study::tell_pruned(const Trial& trial) {
-  std::optional<double> last;
-  if (!trial.record().intermediate.empty()) last = trial.record().intermediate.rbegin()->second;
-  return finish(trial, TrialState::Pruned, last, json::object());
+bool Study::tell_pruned(const Trial& trial, std::optional<double> last, const json& attrs) {
+  if (!last && !trial.record().intermediate.empty()) last = trial.record().intermediate.rbegin()->second;
+  return finish(trial, TrialState::Pruned, last, attrs);
 }
 
 bool Study::tell_interrupted(const Trial& trial) {
   return finish(trial, TrialState::Failed, std::nullopt,
-                {{"caviar:reason", kInterruptedReason},
-                 {"caviar:failure", "interrupted"},
-                 {"caviar:uncounted", true}});
+                {{attr::kReason, kInterruptedReason},
+                 {attr::kFailure, "interrupted"},
+                 {attr::kUncounted, true}});
 }
 
 bool Study::should_prune(const TrialRecord& trial) const {
@@ -120,85 +128,10 @@ void Study::enqueue(const json& params) {
   storage_->enqueue_trial(record_.id, params, json::object());
 }
 
-std::vector<TrialRecord> Study::trials() const { return storage_->trials(record_.id); }
+std::vector<TrialRecord> Study::trials() const { return view().trials(); }
 
-TrialCounts Study::counts() const { return storage_->counts(record_.id); }
+TrialCounts Study::counts() const { return view().counts(); }
 
-std::optional<TrialRecord> Study::best() const {
-  std::optional<TrialRecord> best;
-  for (auto& t : trials()) {
-    if (t.state != TrialState::Complete || !t.value) continue;
-    if (!best || better(options_.direction, *t.value, *best->value)) best = std::move(t);
-  }
-  return best;
-}
-
-void Study::optimize(const std::function<double(Trial&)>& objective, std::optional<int> n_trials,
-                     int threads) {
-  std::atomic<int> remaining = n_trials.value_or(-1);
-  std::mutex failure_mutex;
-  std::exception_ptr failure;  // a storage error in any thread ends the loop; rethrown below
-  std::atomic<bool> failed{false};
-  auto run_trials = [&] {
-    while (!stopping_ && !failed) {
-      if (n_trials && remaining.fetch_sub(1) <= 0) return;
-      auto trial = ask(false);
-      if (!trial) return;
-      Trial& t = *trial;
-      bool pruned = false;
-      t.set_sinks([&](std::int64_t step, double v) {
-                    storage_->report(t.id(), step, v);
-                    pruned = should_prune(t.record());
-                  },
-                  [&] { return stopping_ || pruned; });
-      std::optional<double> value;
-      std::string error;
-      bool stopped = false;
-      try {
-        value = objective(t);
-      } catch (const TrialPruned&) {
-        stopped = true;
-      } catch (const std::exception& e) {
-        error = std::string("the objective threw: ") + e.what();
-      }
-      if (stopped) stopping_ ? tell_interrupted(t) : tell_pruned(t);
-      else if (value) tell(t, *value);
-      else tell_failed(t, error);
-    }
-  };
-  auto worker = [&] {
-    try {
-      run_trials();
-    } catch (...) {
-      std::lock_guard lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      failed = true;
-    }
-  };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
-  if (failure) std::rethrow_exception(failure);
-}
-
-SearchSpace stored_space(const json& attrs, const std::vector<TrialRecord>& trials) {
-  auto it = attrs.find("caviar:space");
-  if (it != attrs.end() && it->is_array() && !it->empty())
-    return SearchSpace::from_config_json(*it, "caviar:space");
-  // A study written by Optuna: the distributions of its trials, in order of appearance.
-  SearchSpace space;
-  for (const auto& t : trials)
-    for (const auto& [name, value] : t.params)
-      if (const json* d = t.distribution(name); d && !space.find(name))
-        space.add(Parameter::from_optuna(name, *d));
-  if (space.empty())
-    throw UsageError("study", "it stores no search space (no caviar:space attribute and no "
-                              "trial with parameters)");
-  return space;
-}
+std::optional<TrialRecord> Study::best() const { return view().best(); }
 
 }  // namespace caviar

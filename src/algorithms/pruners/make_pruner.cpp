@@ -8,9 +8,11 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <limits>
 
-#include "caviar/error.h"
 #include "algorithms/pruners/pruners.h"
+#include "algorithms/settings.h"
+#include "caviar/error.h"
 
 namespace caviar {
 namespace {
@@ -72,6 +74,36 @@ std::unique_ptr<Pruner> make_pruner(const PrunerOptions& o) {
     return pruners::make_asha_pruner(o.min_resource, o.max_resource, o.reduction_factor,
                                      o.min_early_stopping_rate);
   return pruners::make_hyperband_pruner(o.min_resource, o.max_resource, o.reduction_factor);
+}
+
+PrunerOptions pruner_options_from_json(const json& mapping) {
+  if (!mapping.is_object()) throw ConfigError("pruner", "expected a mapping such as {name: median}");
+  PrunerOptions p;
+  if (mapping.contains("name")) {
+    if (!mapping["name"].is_string()) throw ConfigError("pruner.name", "must be a name, got " + mapping["name"].dump());
+    p.name = mapping["name"].get<std::string>();
+  }
+  json rest = mapping;
+  rest.erase("name");
+  detail::Settings settings(rest, "pruner", "the " + p.name + " pruner");
+  // Each pruner reads only the keys it uses; make_pruner checks the values.
+  constexpr double kAny = std::numeric_limits<double>::max();
+  constexpr int kAnyInt = std::numeric_limits<int>::max();
+  if (p.name == "median" || p.name == "percentile") {
+    p.warmup_steps = settings.integer("warmup_steps", p.warmup_steps, -kAnyInt, kAnyInt);
+    p.min_trials = settings.integer("min_trials", p.min_trials, -kAnyInt, kAnyInt);
+    if (p.name == "percentile") p.percentile = settings.number("percentile", p.percentile, -kAny, kAny);
+  } else if (p.name == "asha" || p.name == "hyperband") {
+    p.min_resource = settings.number("min_resource", p.min_resource, -kAny, kAny);
+    p.max_resource = settings.number("max_resource", p.max_resource, -kAny, kAny);
+    p.reduction_factor = settings.number("reduction_factor", p.reduction_factor, -kAny, kAny);
+    if (p.name == "asha")
+      p.min_early_stopping_rate =
+          settings.integer("min_early_stopping_rate", p.min_early_stopping_rate, -kAnyInt, kAnyInt);
+  }
+  make_pruner(p);  // the name and the values
+  settings.finish();
+  return p;
 }
 
 }  // namespace caviar

@@ -51,6 +51,8 @@
 
 #include "base/random.h"
 #include "algorithms/samplers/cmaes/cma_es.h"
+#include "algorithms/samplers/factories.h"
+#include "caviar/error.h"
 
 namespace caviar {
 namespace detail {
@@ -391,4 +393,18 @@ std::unique_ptr<Sampler> make_cmaes_sampler(std::uint64_t seed, const CmaEsSampl
   return std::make_unique<detail::CmaEsSampler>(seed, options);
 }
 
+namespace detail {
+
+std::unique_ptr<Sampler> cmaes_sampler_from(std::uint64_t seed, Settings& settings) {
+  CmaEsSamplerOptions c;
+  c.startup = settings.integer("startup", c.startup, 0, 1'000'000);
+  c.sigma0 = settings.number("sigma0", c.sigma0, 0, 1);
+  if (c.sigma0 == 0) throw ConfigError("sampler.sigma0", "must be in (0, 1], got 0");
+  c.popsize = settings.integer("popsize", c.popsize, 0, 100'000);
+  if (c.popsize == 1) throw ConfigError("sampler.popsize", "must be 0 (default) or at least 2, got 1");
+  c.ipop = settings.word("restarts", c.ipop ? "ipop" : "none", {"ipop", "none"}) == "ipop";
+  return make_cmaes_sampler(seed, c);
+}
+
+}  // namespace detail
 }  // namespace caviar

@@ -42,6 +42,8 @@
 #include "algorithms/samplers/gp/lbfgsb.h"
 #include "algorithms/samplers/gp/output_transform.h"
 #include "algorithms/samplers/gp/pruned_values.h"
+#include "algorithms/samplers/factories.h"
+#include "caviar/error.h"
 
 namespace caviar {
 namespace {
@@ -501,4 +503,34 @@ std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& op
   return std::make_unique<GpSampler>(seed, options);
 }
 
+namespace detail {
+
+std::unique_ptr<Sampler> gp_sampler_from(std::uint64_t seed, Settings& settings) {
+  GpOptions g;
+  g.startup = settings.integer("startup", g.startup, 1, 1'000'000);
+  g.candidates = settings.integer("candidates", g.candidates, 1, 1'000'000);
+  g.refine = settings.integer("refine", g.refine, 1, 1000);
+  g.max_trials = settings.integer("max_trials", g.max_trials, 2, 5000);
+  g.fit_trials = settings.integer("fit_trials", g.fit_trials, 2, 5000);
+  g.restarts = settings.integer("restarts", g.restarts, 1, 100);
+  std::string t = settings.word("transform", "auto", {"auto", "none", "rank"});
+  g.transform = t == "auto"   ? GpOptions::Transform::Auto
+                : t == "none" ? GpOptions::Transform::None
+                              : GpOptions::Transform::Rank;
+  g.pruned = settings.word("pruned", "aligned", {"aligned", "last"}) == "aligned"
+                 ? GpOptions::Pruned::Aligned
+                 : GpOptions::Pruned::Last;
+  std::string cost = settings.word("cost", "off", {"auto", "on", "off"});
+  g.cost = cost == "auto" ? GpOptions::Cost::Auto : cost == "on" ? GpOptions::Cost::On : GpOptions::Cost::Off;
+  g.noise = settings.word("noise", "auto", {"auto", "prior"}) == "auto" ? GpOptions::Noise::Auto
+                                                                    : GpOptions::Noise::Prior;
+  std::string acquisition = settings.word("acquisition", "auto", {"auto", "ei", "aei"});
+  g.acquisition = acquisition == "auto" ? GpOptions::Acquisition::Auto
+                  : acquisition == "ei" ? GpOptions::Acquisition::Ei
+                                        : GpOptions::Acquisition::Aei;
+  g.indifference = settings.number("indifference", g.indifference, 0, 1e6);
+  return make_gp_sampler(seed, g);
+}
+
+}  // namespace detail
 }  // namespace caviar

@@ -13,6 +13,7 @@
 
 #include "caviar/error.h"
 #include "caviar/sampler.h"
+#include "algorithms/samplers/factories.h"
 
 namespace caviar {
 namespace {
@@ -102,4 +103,11 @@ std::unique_ptr<Sampler> make_grid_sampler(int points) {
   return std::make_unique<GridSampler>(points);
 }
 
+namespace detail {
+
+std::unique_ptr<Sampler> grid_sampler_from(std::uint64_t, Settings& settings) {
+  return make_grid_sampler(settings.integer("points", 5, 1, 1'000'000));
+}
+
+}  // namespace detail
 }  // namespace caviar

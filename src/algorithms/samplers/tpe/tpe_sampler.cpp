@@ -43,6 +43,8 @@
 #include "base/random.h"
 #include "algorithms/samplers/tpe/parzen_estimator.h"
 #include "algorithms/samplers/tpe/tpe_sampler.h"
+#include "algorithms/samplers/factories.h"
+#include "caviar/error.h"
 
 namespace caviar {
 namespace {
@@ -383,4 +385,25 @@ std::unique_ptr<Sampler> make_tpe_sampler(std::uint64_t seed, const TpeOptions& 
   return std::make_unique<TpeSampler>(seed, options);
 }
 
+namespace detail {
+
+std::unique_ptr<Sampler> tpe_sampler_from(std::uint64_t seed, Settings& settings) {
+  TpeOptions t;
+  t.multivariate = settings.flag("multivariate", t.multivariate);
+  t.startup = settings.integer("startup", t.startup, 0, 1'000'000);
+  t.startup_sobol = settings.word("startup_sampler", "sobol", {"sobol", "random"}) == "sobol";
+  t.candidates = settings.integer("candidates", t.candidates, 1, 100'000);
+  t.gamma = settings.number("gamma", t.gamma, 0, 1);
+  if (t.gamma == 0) throw ConfigError("sampler.gamma", "must be in (0, 1], got 0");
+  t.good_max = settings.integer("good_max", t.good_max, 1, 1'000'000);
+  t.constant_liar = settings.flag("constant_liar", t.constant_liar);
+  t.prior_weight = settings.number("prior_weight", t.prior_weight, 0, 1e6);
+  if (t.prior_weight == 0)
+    throw ConfigError("sampler.prior_weight", "must be in (0, 1e6], got 0");
+  t.bandwidth = settings.word("bandwidth", t.bandwidth, {"scott", "neighbour"});
+  t.rank_weights = settings.flag("rank_weights", t.rank_weights);
+  return make_tpe_sampler(seed, t);
+}
+
+}  // namespace detail
 }  // namespace caviar

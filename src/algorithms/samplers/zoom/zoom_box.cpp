@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
-#include "caviar/study.h"
+#include "caviar/trial.h"
 
 namespace caviar {
 namespace {

@@ -14,11 +14,13 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/sampler.h"
 #include "caviar/zoom.h"
 #include "base/random.h"
 #include "algorithms/samplers/qmc/sobol_sequence.h"
+#include "algorithms/samplers/factories.h"
 
 namespace caviar {
 namespace {
@@ -50,7 +52,7 @@ class ZoomSampler final : public Sampler {
       rounds.push_back({{"round", r + 1},
                         {"first_trial", r * s_.round},
                         {"box", box_of(c, r).to_json(c.space)}});
-    return {{"caviar:zoom", json{{"rounds", std::move(rounds)}}}};
+    return {{attr::kZoom, json{{"rounds", std::move(rounds)}}}};
   }
 
  private:
@@ -99,4 +101,18 @@ std::unique_ptr<Sampler> make_zoom_sampler(std::uint64_t seed, const ZoomSetting
   return std::make_unique<ZoomSampler>(seed, settings);
 }
 
+namespace detail {
+
+std::unique_ptr<Sampler> zoom_sampler_from(std::uint64_t seed, Settings& settings) {
+  ZoomSettings z;
+  z.round = settings.integer("round", z.round, 1, 1'000'000);
+  z.keep = settings.number("keep", z.keep, 0, 1);
+  if (z.keep == 0) throw ConfigError("sampler.keep", "must be in (0, 1], got 0");
+  z.rounds = settings.integer("rounds", z.rounds, 1, 1000);
+  z.margin = settings.number("margin", z.margin, 0, 10);
+  z.inner_sobol = settings.word("inner", "sobol", {"sobol", "random"}) == "sobol";
+  return make_zoom_sampler(seed, z);
+}
+
+}  // namespace detail
 }  // namespace caviar

@@ -1,6 +1,6 @@
-// Population Based Training (Jaderberg et al. 2017): the decision (exploit, explore), the
-// scheduler that turns the stored history into the next segment trial, the lineage view,
-// and the Tuner's set-up and checks around a segment. See include/caviar/pbt.h.
+// Population Based Training (Jaderberg et al. 2017): the options, the decision (exploit,
+// explore) and the scheduler that turns the stored history into the next segment trial.
+// See include/caviar/pbt.h.
 #include "caviar/pbt.h"
 
 #include <algorithm>
@@ -11,45 +11,25 @@
 
 #include <fmt/core.h>
 
-#include "caviar/error.h"
-#include "caviar/export.h"
-#include "caviar/study.h"
 #include "base/format.h"
 #include "base/random.h"
-#include "run/segment.h"
+#include "caviar/attributes.h"
+#include "caviar/error.h"
+#include "algorithms/settings.h"
 
 namespace caviar {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kLineageAttr = "caviar:pbt";
-
-// ---- Options ----
-
-std::int64_t whole_number(const json& v, const std::string& where, std::int64_t min) {
-  if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > 1'000'000'000)
-    throw ConfigError(where, fmt::format("must be a whole number >= {}, got {}", min, v.dump()));
-  return v.get<std::int64_t>();
-}
-
-double number(const json& v, const std::string& where) {
-  if (!v.is_number() || !std::isfinite(v.get<double>()))
-    throw ConfigError(where, "must be a number, got " + v.dump());
-  return v.get<double>();
-}
 
 // ---- Lineage attributes ----
 
-const json* lineage_of(const TrialRecord& t) {
-  auto it = t.system_attrs.find(kLineageAttr);
-  return it != t.system_attrs.end() && it->is_object() && it->contains("member") ? &*it : nullptr;
+std::int64_t attr_int(const json& j, const char* key, std::int64_t fallback = 0) {
+  return pbt_lineage_int(j, key, fallback);
 }
 
-std::int64_t attr_int(const json& j, const char* key, std::int64_t fallback = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
+const json* lineage_of(const TrialRecord& t) { return pbt_lineage_of(t); }
 
 json number_or_null(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -92,69 +72,64 @@ json user_value(const Parameter& p, const Params& params) {
 
 }  // namespace
 
+const json* pbt_lineage_of(const TrialRecord& trial) {
+  auto it = trial.system_attrs.find(attr::kPbt);
+  return it != trial.system_attrs.end() && it->is_object() && it->contains("member") ? &*it : nullptr;
+}
+
+std::int64_t pbt_lineage_int(const json& lineage, const char* key, std::int64_t fallback) {
+  auto it = lineage.find(key);
+  return it != lineage.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+
 PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
   if (!sc.is_object())
     throw ConfigError("scheduler", "expected a mapping such as {name: pbt, population: 8, interval: 1, max_steps: 10}");
-  static const std::vector<std::string> keys = {"name", "population", "interval", "max_steps", "quantile",
-                                                "resample_probability", "factors", "explore",
-                                                "keep_checkpoints"};
-  for (const auto& [key, value] : sc.items()) {
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-    const std::string hint = detail::closest(key, keys);
-    throw ConfigError("scheduler." + key,
-                      "unknown key" + (hint.empty() ? std::string() : "; did you mean '" + hint + "'?"));
-  }
   if (!sc.contains("name")) throw ConfigError("scheduler.name", "missing: name the scheduler (pbt)");
   if (!sc["name"].is_string() || sc["name"].get<std::string>() != "pbt")
     throw ConfigError("scheduler.name", "must be pbt (or none), got " + sc["name"].dump());
+  json rest = sc;
+  rest.erase("name");
+  detail::Settings settings(rest, "scheduler", "the pbt scheduler");
+  constexpr std::int64_t kMost = std::numeric_limits<std::int64_t>::max();
   PbtOptions o;
-  if (sc.contains("population")) o.population = static_cast<int>(whole_number(sc["population"], "scheduler.population", 2));
-  if (sc.contains("interval")) o.interval = whole_number(sc["interval"], "scheduler.interval", 1);
-  if (!sc.contains("max_steps"))
+  o.population = settings.integer("population", o.population, 2, std::numeric_limits<int>::max());
+  o.interval = settings.whole("interval", o.interval, 1, kMost);
+  if (!settings.has("max_steps"))
     throw ConfigError("scheduler.max_steps", "missing: the step (epoch) every member trains to");
-  o.max_steps = whole_number(sc["max_steps"], "scheduler.max_steps", 1);
+  o.max_steps = settings.whole("max_steps", o.max_steps, 1, kMost);
   if (o.interval > o.max_steps)
     throw ConfigError("scheduler.interval",
                       fmt::format("must be at most max_steps ({}), got {}", o.max_steps, o.interval));
-  if (sc.contains("quantile")) {
-    o.quantile = number(sc["quantile"], "scheduler.quantile");
-    if (!(o.quantile > 0 && o.quantile <= 0.5))
-      throw ConfigError("scheduler.quantile",
-                        fmt::format("must be in (0, 0.5] (the bottom and top fractions may not overlap), got {}",
-                                    detail::shortest(o.quantile)));
-  }
-  if (sc.contains("resample_probability")) {
-    o.resample_probability = number(sc["resample_probability"], "scheduler.resample_probability");
-    if (!(o.resample_probability >= 0 && o.resample_probability <= 1))
-      throw ConfigError("scheduler.resample_probability",
-                        fmt::format("must be in [0, 1], got {}", detail::shortest(o.resample_probability)));
-  }
-  if (sc.contains("keep_checkpoints")) {
-    if (!sc["keep_checkpoints"].is_boolean())
-      throw ConfigError("scheduler.keep_checkpoints", "must be true or false, got " + sc["keep_checkpoints"].dump());
-    o.keep_checkpoints = sc["keep_checkpoints"].get<bool>();
-  }
-  if (sc.contains("factors")) {
-    const json& f = sc["factors"];
-    if (!f.is_array() || f.empty())
+  constexpr double kAny = std::numeric_limits<double>::max();
+  o.quantile = settings.number("quantile", o.quantile, -kAny, kAny);
+  if (!(o.quantile > 0 && o.quantile <= 0.5))
+    throw ConfigError("scheduler.quantile",
+                      fmt::format("must be in (0, 0.5] (the bottom and top fractions may not overlap), got {}",
+                                  detail::shortest(o.quantile)));
+  o.resample_probability = settings.number("resample_probability", o.resample_probability, 0, 1);
+  o.keep_checkpoints = settings.flag("keep_checkpoints", o.keep_checkpoints);
+  if (const json* f = settings.raw("factors")) {
+    if (!f->is_array() || f->empty())
       throw ConfigError("scheduler.factors", "must be a list of positive numbers, such as [0.8, 1.2]");
     o.factors.clear();
-    for (std::size_t i = 0; i < f.size(); ++i) {
-      const double v = number(f[i], fmt::format("scheduler.factors[{}]", i));
-      if (!(v > 0)) throw ConfigError(fmt::format("scheduler.factors[{}]", i), "must be > 0, got " + f[i].dump());
-      o.factors.push_back(v);
+    for (std::size_t i = 0; i < f->size(); ++i) {
+      const std::string where = fmt::format("scheduler.factors[{}]", i);
+      const json& v = (*f)[i];
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || !(v.get<double>() > 0))
+        throw ConfigError(where, "must be a number > 0, got " + v.dump());
+      o.factors.push_back(v.get<double>());
     }
   }
-  if (sc.contains("explore")) {
-    const json& e = sc["explore"];
-    if (!e.is_array() || e.empty())
+  if (const json* e = settings.raw("explore")) {
+    if (!e->is_array() || e->empty())
       throw ConfigError("scheduler.explore", "must be a list of parameter names, such as [lr, momentum]");
     std::vector<std::string> names;
     for (const auto& p : space.params()) names.push_back(p.name);
-    for (std::size_t i = 0; i < e.size(); ++i) {
+    for (std::size_t i = 0; i < e->size(); ++i) {
       const std::string where = fmt::format("scheduler.explore[{}]", i);
-      if (!e[i].is_string()) throw ConfigError(where, "must be a parameter name, got " + e[i].dump());
-      const std::string name = e[i].get<std::string>();
+      if (!(*e)[i].is_string()) throw ConfigError(where, "must be a parameter name, got " + (*e)[i].dump());
+      const std::string name = (*e)[i].get<std::string>();
       if (!space.find(name)) {
         const std::string hint = detail::closest(name, names);
         throw ConfigError(where, fmt::format("'{}' is not a parameter{}", name,
@@ -163,6 +138,7 @@ PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
       o.explore.push_back(name);
     }
   }
+  settings.finish();
   return o;
 }
 
@@ -381,7 +357,7 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
     }
     if (restore) {
       auto it = by_number.find(*restore);
-      if (it != by_number.end()) out.restore_source = it->second->system_attrs.value("caviar:checkpoint_dir", "");
+      if (it != by_number.end()) out.restore_source = it->second->system_attrs.value(attr::kCheckpointDir, "");
       if (out.restore_source.empty())
         out.restore_source = fmt::format("(trial #{} has no checkpoint folder)", *restore);
     }
@@ -410,16 +386,12 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
       stands[m] = std::numeric_limits<std::int64_t>::max();
   const std::int64_t slowest = *std::min_element(stands.begin(), stands.end());
   // The study's best trial keeps its model, wherever it stands.
-  const TrialRecord* best = nullptr;
-  for (const auto& t : history)
-    if (lineage_of(t) && t.state == TrialState::Complete && t.value && std::isfinite(*t.value) &&
-        (!best || better(direction_, *t.value, *best->value)))
-      best = &t;
+  const TrialRecord* best = best_trial(history, direction_);
 
   std::vector<std::string> out;
   for (const auto& t : history) {
     const json* lineage = lineage_of(t);
-    const std::string dir = t.system_attrs.value("caviar:checkpoint_dir", "");
+    const std::string dir = t.system_attrs.value(attr::kCheckpointDir, "");
     if (!lineage || dir.empty() || &t == best) continue;
     const std::int64_t stop = attr_int(*lineage, "stop");
     // A failed segment's folder is never restored; a complete one's only at its stop step.
@@ -430,133 +402,4 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
   return out;
 }
 
-// ---- Lineage ----
-
-json pbt_lineage(const std::vector<TrialRecord>& trials) {
-  std::map<std::int64_t, std::vector<const TrialRecord*>> members;
-  for (const auto& t : trials)
-    if (const json* l = lineage_of(t)) members[attr_int(*l, "member")].push_back(&t);
-  json out = json::array();
-  for (auto& [member, chain] : members) {
-    std::sort(chain.begin(), chain.end(), [](auto* a, auto* b) { return a->number < b->number; });
-    json rows = json::array();
-    for (const TrialRecord* t : chain) {
-      const json& l = *lineage_of(*t);
-      json params = json::object();
-      for (const auto& [name, internal] : t->params) {
-        const json* d = t->distribution(name);
-        try {
-          params[name] = d && !d->is_null() ? Parameter::from_optuna(name, *d).external(internal) : json(internal);
-        } catch (const std::exception&) {
-          params[name] = internal;
-        }
-      }
-      rows.push_back({{"number", t->number},
-                      {"state", to_string(t->state)},
-                      {"value", t->value ? json(*t->value) : json(nullptr)},
-                      {"segment", l.value("segment", json(nullptr))},
-                      {"step", l.value("step", json(nullptr))},
-                      {"stop", l.value("stop", json(nullptr))},
-                      {"parent_trial", l.value("parent_trial", json(nullptr))},
-                      {"donor_trial", l.value("donor_trial", json(nullptr))},
-                      {"donor_member", l.value("donor_member", json(nullptr))},
-                      {"rank", l.value("rank", json(nullptr))},
-                      {"ranked", l.value("ranked", json(nullptr))},
-                      {"changes", l.value("changes", json::object())},
-                      {"rerun_of", l.value("rerun_of", json(nullptr))},
-                      {"params", params}});
-    }
-    out.push_back({{"member", member}, {"trials", rows}});
-  }
-  return out;
-}
-
-std::string pbt_lineage_table(const std::vector<TrialRecord>& trials) {
-  auto text = [](const json& v) {
-    if (v.is_null()) return std::string("-");
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_float()) return fmt::format("{:.4g}", v.get<double>());
-    return v.dump();
-  };
-  std::vector<std::vector<std::string>> rows = {{"member", "seg", "#", "steps", "state", "value", "origin"}};
-  for (const json& member : pbt_lineage(trials)) {
-    for (const json& t : member["trials"]) {
-      std::string origin;
-      if (t["parent_trial"].is_null()) {
-        origin = "sampled";
-      } else if (t["donor_trial"].is_null()) {
-        origin = fmt::format("continued #{}", text(t["parent_trial"]));
-      } else {
-        origin = fmt::format("copied member {} (#{}), rank {}/{}", text(t["donor_member"]), text(t["donor_trial"]),
-                             text(t["rank"]), text(t["ranked"]));
-        std::string changed;
-        for (const auto& [name, pair] : t["changes"].items())
-          changed += fmt::format("{}{} {} -> {}", changed.empty() ? ": " : ", ", name, text(pair[0]), text(pair[1]));
-        origin += changed;
-      }
-      if (!t["rerun_of"].is_null()) origin += fmt::format(" (rerun of #{})", text(t["rerun_of"]));
-      rows.push_back({text(member["member"]), text(t["segment"]), text(t["number"]),
-                      fmt::format("{}-{}", attr_int(t, "step") + 1, text(t["stop"])), text(t["state"]),
-                      t["value"].is_null() ? "-" : fmt::format("{:.6g}", t["value"].get<double>()), origin});
-    }
-  }
-  return aligned_table(rows);
-}
-
-// ---- Around a segment trial (the Tuner) ----
-
-namespace detail {
-
-std::string pbt_prepare(const TrialRecord& trial, TrialContext& context) {
-  const json* lineage = lineage_of(trial);
-  if (!lineage) return "not a PBT segment (no caviar:pbt attribute)";
-  context.start_at = attr_int(*lineage, "step");
-  context.stop_at = attr_int(*lineage, "stop");
-  context.checkpoint_dir = trial.system_attrs.value("caviar:checkpoint_dir", "");
-  if (context.checkpoint_dir.empty()) context.checkpoint_dir = fs::absolute(context.trial_dir / "checkpoint");
-  std::error_code ec;
-  fs::remove_all(context.checkpoint_dir, ec);
-  fs::create_directories(context.checkpoint_dir, ec);
-  if (ec) return fmt::format("cannot create the checkpoint folder {}: {}", context.checkpoint_dir.string(), ec.message());
-  const std::string source = trial.system_attrs.value("caviar:restore_source", "");
-  if (source.empty()) return "";
-  const std::string from = fmt::format("trial #{}'s checkpoint {}", attr_int(*lineage, "restore_trial", -1), source);
-  if (!fs::is_directory(source) || fs::is_empty(source, ec))
-    return fmt::format("cannot restore {}: the folder is missing or empty", from);
-  const fs::path copy = context.trial_dir / "restore";
-  fs::remove_all(copy, ec);
-  fs::create_directories(context.trial_dir, ec);
-  fs::copy(source, copy, fs::copy_options::recursive, ec);
-  if (ec) return fmt::format("cannot copy {} to {}: {}", from, copy.string(), ec.message());
-  context.restore_from = fs::absolute(copy);
-  return "";
-}
-
-std::string pbt_check(const std::map<std::int64_t, double>& reports, const TrialContext& context,
-                      std::int64_t max_steps) {
-  if (!context.stop_at) return "";
-  const std::int64_t stop = *context.stop_at;
-  if (reports.empty()) return "the segment reported nothing";
-  const std::int64_t first = reports.begin()->first, last = reports.rbegin()->first;
-  if (first <= context.start_at)
-    return fmt::format("the segment reported step {}, but it continues a checkpoint from step {}: it should "
-                       "restore $CAVIAR_RESTORE_FROM and report steps {}..{} (print the step key)",
-                       first, context.start_at, context.start_at + 1, stop);
-  if (last != stop)
-    return fmt::format("the segment's last report was at step {}, not at its stop step {} ($CAVIAR_STOP_AT)",
-                       last, stop);
-  std::error_code ec;
-  if (stop < max_steps && (!fs::is_directory(context.checkpoint_dir) || fs::is_empty(context.checkpoint_dir, ec)))
-    return fmt::format("the segment left no checkpoint in $CAVIAR_CHECKPOINT_DIR ({}); the member's next "
-                       "segment needs it", context.checkpoint_dir.string());
-  return "";
-}
-
-void pbt_cleanup(const TrialContext& context) {
-  if (context.restore_from.empty()) return;
-  std::error_code ec;
-  fs::remove_all(context.restore_from, ec);
-}
-
-}  // namespace detail
 }  // namespace caviar

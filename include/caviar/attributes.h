@@ -1,0 +1,52 @@
+// The system attributes caviar stores: its own facts about a study or a trial, kept in
+// Optuna's study_system_attributes and trial_system_attributes tables (each value is
+// JSON), so that Optuna's tools read the rest of the study as usual. This header is the
+// one place each name is written; docs/storage.md lists them for users.
+//
+// Plain constants: safe to use from any thread.
+#pragma once
+
+namespace caviar::attr {
+
+// ---- Study attributes ----
+
+// The search space, as the list of config definitions (SearchSpace::to_config_json).
+inline constexpr const char* kSpace = "caviar:space";
+// The zoom sampler's boxes, round by round: {"rounds": [...]}.
+inline constexpr const char* kZoom = "caviar:zoom";
+
+// ---- Trial attributes ----
+
+// Why a trial failed or stopped, as one line a person reads.
+inline constexpr const char* kReason = "caviar:reason";
+// The kind of failure that caviar itself caused: "stale" (its owner stopped beating) or
+// "interrupted" (caviar was stopped while it ran).
+inline constexpr const char* kFailure = "caviar:failure";
+// true: the failure does not use up the study's trial budget (TrialRecord::counted).
+inline constexpr const char* kUncounted = "caviar:uncounted";
+// A rerun of a failed trial: which attempt this is (1 for the first run) and the number
+// of the trial it repeats.
+inline constexpr const char* kAttempt = "caviar:attempt";
+inline constexpr const char* kRetryOf = "caviar:retry_of";
+
+// A command trial: its private folder, the last lines of its stderr, its exit code or the
+// signal that ended it, and its wall-clock seconds (also set by the built-in trainer).
+inline constexpr const char* kTrialDir = "caviar:trial_dir";
+inline constexpr const char* kStderrTail = "caviar:stderr_tail";
+inline constexpr const char* kExitCode = "caviar:exit_code";
+inline constexpr const char* kSignal = "caviar:signal";
+inline constexpr const char* kSeconds = "caviar:seconds";
+
+// The built-in trainer: the learning curve, one entry per epoch, and the accuracy and loss
+// of the best epoch's weights on the held-out test set.
+inline constexpr const char* kEpochs = "caviar:epochs";
+inline constexpr const char* kTestAcc = "caviar:test_acc";
+inline constexpr const char* kTestLoss = "caviar:test_loss";
+
+// A segment of a model that is continued from a checkpoint (PBT, include/caviar/pbt.h):
+// its lineage, where it leaves its checkpoint, and the checkpoint folder it restores.
+inline constexpr const char* kPbt = "caviar:pbt";
+inline constexpr const char* kCheckpointDir = "caviar:checkpoint_dir";
+inline constexpr const char* kRestoreSource = "caviar:restore_source";
+
+}  // namespace caviar::attr

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
+#include "core/bounded_text.h"
 #include "storage/common.h"
 
 namespace caviar {
@@ -85,7 +86,7 @@ bool Study::tell(const Trial& trial, double value) {
 
 bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra) {
   json attrs = extra.is_object() ? extra : json::object();
-  attrs["caviar:reason"] = reason;
+  attrs["caviar:reason"] = detail::clip_text(reason);  // an exception's message may be huge
   std::optional<Requeue> requeue;  // a retry, enqueued in the same transaction
   if (!attrs.value("caviar:uncounted", false)) {
     json retry = detail::retry_attrs(trial.record(), options_.retry);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -19,7 +20,9 @@
 #include "caviar/executor.h"
 #include "core/bounded_text.h"
 #include "core/format.h"
+#include "core/process_identity.h"
 #include "run/process_reaper.h"
+#include "run/process_sweep.h"
 #include "run/trial_output.h"
 
 extern char** environ;
@@ -65,6 +68,11 @@ class CommandExecutor final : public Executor {
     }
     std::vector<std::string> argv = expand(trial, ctx);
     std::vector<std::string> env = environment(trial, ctx, params_file);
+    // The trial's tag, which its processes keep wherever they go (run/process_sweep.h).
+    static std::atomic<std::uint64_t> trials_started{0};
+    const auto& me = detail::this_process();
+    const std::string tag = fmt::format("{}={}", detail::trial_tag_variable(me.pid, me.start), ++trials_started);
+    env.push_back(tag);
 
     std::ofstream stdout_log(ctx.trial_dir / "stdout.log"), stderr_log(ctx.trial_dir / "stderr.log");
     int out_pipe[2], err_pipe[2];
@@ -110,12 +118,14 @@ class CommandExecutor final : public Executor {
     }
     detail::reaper_watch(pid);
 
-    TrialOutcome outcome = supervise(pid, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
+    TrialOutcome outcome = supervise(pid, tag, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
     close(out_pipe[0]);
     close(err_pipe[0]);
     // The leader is still an unreaped zombie (supervise waits with WNOWAIT), so its pid and
     // group id cannot have been reused: this ends what the trial left behind, and nothing else.
+    // Then the processes that left the group (setsid, a double fork), by their tag.
     kill(-pid, SIGKILL);
+    detail::kill_tagged(tag.c_str(), tag.size(), false);
     detail::reaper_forget(pid);
     waitpid(pid, nullptr, 0);
     outcome.attrs["caviar:trial_dir"] = ctx.trial_dir.string();
@@ -198,7 +208,7 @@ class CommandExecutor final : public Executor {
     return out;
   }
 
-  TrialOutcome supervise(pid_t pid, int out_fd, int err_fd, std::ofstream& stdout_log,
+  TrialOutcome supervise(pid_t pid, const std::string& tag, int out_fd, int err_fd, std::ofstream& stdout_log,
                          std::ofstream& stderr_log, const TrialContext& ctx) {
     auto start = SteadyClock::now();
     detail::StderrTail stderr_tail;
@@ -253,11 +263,16 @@ class CommandExecutor final : public Executor {
         if (o_.timeout.count() > 0 && now - start > o_.timeout) stop = Stop::Timeout;
         else if (ctx.should_stop && ctx.should_stop()) stop = Stop::Requested;
       }
+      // Its group, and its processes that left the group: SIGTERM, SIGKILL after the grace.
+      auto signal_all = [&](int sig) {
+        kill(-pid, sig);
+        detail::signal_tagged(tag.c_str(), tag.size(), false, sig);
+      };
       if (stop != Stop::None && !exited && !kill_at) {
-        kill(-pid, SIGTERM);
+        signal_all(SIGTERM);
         kill_at = now + o_.grace;
       }
-      if (kill_at && now >= *kill_at && !exited) kill(-pid, SIGKILL);
+      if (kill_at && now >= *kill_at && !exited) signal_all(SIGKILL);
       if (!exited) {
         siginfo_t info{};
         if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
@@ -269,7 +284,7 @@ class CommandExecutor final : public Executor {
       }
       // The main process is gone; give leftovers holding the pipes a moment, then end them.
       if (exited && (out_open || err_open) && now - *exited_at > std::chrono::milliseconds(500)) {
-        kill(-pid, SIGKILL);
+        signal_all(SIGKILL);
       }
       if (exited && !out_open && !err_open) break;
       pollfd fds[2] = {{out_open ? out_fd : -1, POLLIN, 0}, {err_open ? err_fd : -1, POLLIN, 0}};

@@ -65,16 +65,21 @@ int signal_tagged(const char* entry, std::size_t length, bool prefix, int sig) {
       const char* p = d->d_name;
       for (; *p >= '0' && *p <= '9'; ++p) pid = pid * 10 + (*p - '0');
       if (*p != '\0' || pid <= 1 || pid == self) continue;
-      // Hold the process first, then look at it: a pid reused in between is not signalled.
-      int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
       int dir = openat(proc, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir >= 0 && has_entry(dir, entry, length, prefix)) {
-        int rc = pidfd >= 0 ? static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0))
-                            : kill(pid, sig);
-        if (rc == 0) ++signalled;
+      if (dir < 0) continue;
+      if (has_entry(dir, entry, length, prefix)) {
+        // Hold the process, then look again through the folder opened before: that folder
+        // belongs to the process first seen (it reads as gone once that one exits), so a
+        // pid reused in between is not signalled.
+        int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd >= 0 && has_entry(dir, entry, length, prefix) &&
+            syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0)
+          ++signalled;
+        else if (pidfd < 0 && errno == ENOSYS && kill(pid, sig) == 0)  // a kernel before 5.3
+          ++signalled;
+        if (pidfd >= 0) close(pidfd);
       }
-      if (dir >= 0) close(dir);
-      if (pidfd >= 0) close(pidfd);
+      close(dir);
     }
   }
   close(proc);

@@ -24,6 +24,10 @@ inline constexpr const char* kReason = "caviar:reason";
 inline constexpr const char* kFailure = "caviar:failure";
 // true: the failure does not use up the study's trial budget (TrialRecord::counted).
 inline constexpr const char* kUncounted = "caviar:uncounted";
+// Who runs a trial: {"host", "boot_id", "pid_ns", "pid", "start"} of the process that
+// started it and beats for it. A trial whose owner is on this machine and gone is failed at
+// once as stale, without waiting for stale_after (docs/storage.md).
+inline constexpr const char* kOwner = "caviar:owner";
 // A rerun of a failed trial: which attempt this is (1 for the first run) and the number
 // of the trial it repeats.
 inline constexpr const char* kAttempt = "caviar:attempt";

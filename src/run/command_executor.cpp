@@ -8,18 +8,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <regex>
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/executor.h"
+#include "base/bounded_text.h"
 #include "base/format.h"
+#include "base/process_identity.h"
 #include "run/process_reaper.h"
+#include "run/process_sweep.h"
+#include "run/trial_output.h"
 
 extern char** environ;
 
@@ -38,36 +43,6 @@ std::string env_name(const std::string& param) {
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
-
-// Parses "key=value" tokens of one stdout line. Returns false (with `error`) for a
-// metric or step token whose value is not a number.
-struct MetricLine {
-  std::optional<double> metric;
-  std::optional<double> step;
-};
-
-bool parse_line(const std::string& line, const std::string& metric, const std::string& step_key,
-                MetricLine& out, std::string& error) {
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (std::isspace(static_cast<unsigned char>(line[i])) || line[i] == ',')) ++i;
-    std::size_t start = i;
-    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i])) && line[i] != ',') ++i;
-    std::string token = line.substr(start, i - start);
-    auto eq = token.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = token.substr(0, eq), text = token.substr(eq + 1);
-    if (key != metric && key != step_key) continue;
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0') {
-      error = fmt::format("'{}' is not a number", token);
-      return false;
-    }
-    (key == metric ? out.metric : out.step) = v;
-  }
-  return true;
 }
 
 class CommandExecutor final : public Executor {
@@ -94,6 +69,11 @@ class CommandExecutor final : public Executor {
     }
     std::vector<std::string> argv = expand(trial, ctx);
     std::vector<std::string> env = environment(trial, ctx, params_file);
+    // The trial's tag, which its processes keep wherever they go (run/process_sweep.h).
+    static std::atomic<std::uint64_t> trials_started{0};
+    const auto& me = detail::this_process();
+    const std::string tag = fmt::format("{}={}", detail::trial_tag_variable(me.pid, me.start), ++trials_started);
+    env.push_back(tag);
 
     std::ofstream stdout_log(ctx.trial_dir / "stdout.log"), stderr_log(ctx.trial_dir / "stderr.log");
     int out_pipe[2], err_pipe[2];
@@ -139,15 +119,18 @@ class CommandExecutor final : public Executor {
     }
     detail::reaper_watch(pid);
 
-    TrialOutcome outcome = supervise(pid, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
+    TrialOutcome outcome = supervise(pid, tag, out_pipe[0], err_pipe[0], stdout_log, stderr_log, ctx);
     close(out_pipe[0]);
     close(err_pipe[0]);
     // The leader is still an unreaped zombie (supervise waits with WNOWAIT), so its pid and
     // group id cannot have been reused: this ends what the trial left behind, and nothing else.
+    // Then the processes that left the group (setsid, a double fork), by their tag.
     kill(-pid, SIGKILL);
+    detail::kill_tagged(tag.c_str(), tag.size(), false);
     detail::reaper_forget(pid);
     waitpid(pid, nullptr, 0);
-    outcome.attrs["caviar:trial_dir"] = ctx.trial_dir.string();
+    outcome.attrs[attr::kTrialDir] = ctx.trial_dir.string();
+    outcome.reason = detail::clip_text(outcome.reason);
     return outcome;
   }
 
@@ -226,15 +209,13 @@ class CommandExecutor final : public Executor {
     return out;
   }
 
-  TrialOutcome supervise(pid_t pid, int out_fd, int err_fd, std::ofstream& stdout_log,
+  TrialOutcome supervise(pid_t pid, const std::string& tag, int out_fd, int err_fd, std::ofstream& stdout_log,
                          std::ofstream& stderr_log, const TrialContext& ctx) {
     auto start = SteadyClock::now();
-    std::string out_buffer, err_buffer;
-    std::deque<std::string> stderr_tail;
+    detail::StderrTail stderr_tail;
     std::optional<double> last_value;
     std::optional<std::int64_t> last_step;
     std::int64_t auto_step = 0;
-    int line_number = 0;
     std::string protocol_error;
     bool out_open = true, err_open = true, exited = false;
     int status = 0;
@@ -242,14 +223,12 @@ class CommandExecutor final : public Executor {
     std::optional<SteadyClock::time_point> kill_at;
     std::optional<SteadyClock::time_point> exited_at;
 
-    auto handle_stdout_line = [&](const std::string& line) {
-      stdout_log << line << '\n';
-      stdout_log.flush();
-      ++line_number;
+    // stdout and stderr are read as they come, each byte looked at once: the logs get
+    // every byte, caviar keeps only the tokens and the stderr tail it needs, bounded.
+    detail::MetricScanner scanner(o_.metric, o_.step_key,
+                                  [&](int line_number, const detail::MetricLine& m, const std::string& error) {
       if (stop == Stop::Protocol) return;
-      MetricLine m;
-      std::string error;
-      if (!parse_line(line, o_.metric, o_.step_key, m, error)) {
+      if (!error.empty()) {
         protocol_error = fmt::format("stdout line {}: {}", line_number, error);
         stop = Stop::Protocol;
         return;
@@ -260,31 +239,24 @@ class CommandExecutor final : public Executor {
       last_value = *m.metric;
       last_step = step;
       if (ctx.report) ctx.report(step, *m.metric);
-    };
-    auto handle_stderr_line = [&](const std::string& line) {
-      stderr_log << line << '\n';
-      stderr_log.flush();
-      stderr_tail.push_back(line);
-      if (stderr_tail.size() > 10) stderr_tail.pop_front();
-    };
-    auto drain = [&](int fd, std::string& buffer, bool& open, auto& on_line) {
-      char chunk[8192];
+    });
+    auto drain = [&](int fd, std::ofstream& log, bool& open, auto& sink, bool& ends_in_newline) {
+      static thread_local char chunk[65536];
       ssize_t n = read(fd, chunk, sizeof chunk);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
       if (n <= 0) {
         open = false;
-        if (!buffer.empty()) on_line(buffer), buffer.clear();
+        if (!ends_in_newline) log << '\n';
+        log.flush();
+        sink.finish();
         return;
       }
-      buffer.append(chunk, static_cast<std::size_t>(n));
-      std::size_t nl;
-      while ((nl = buffer.find('\n')) != std::string::npos) {
-        std::string line = buffer.substr(0, nl);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        on_line(line);
-        buffer.erase(0, nl + 1);
-      }
+      log.write(chunk, n);
+      log.flush();
+      ends_in_newline = chunk[n - 1] == '\n';
+      sink.feed(chunk, static_cast<std::size_t>(n));
     };
+    bool out_newline = true, err_newline = true;
 
     while (true) {
       auto now = SteadyClock::now();
@@ -292,11 +264,16 @@ class CommandExecutor final : public Executor {
         if (o_.timeout.count() > 0 && now - start > o_.timeout) stop = Stop::Timeout;
         else if (ctx.should_stop && ctx.should_stop()) stop = Stop::Requested;
       }
+      // Its group, and its processes that left the group: SIGTERM, SIGKILL after the grace.
+      auto signal_all = [&](int sig) {
+        kill(-pid, sig);
+        detail::signal_tagged(tag.c_str(), tag.size(), false, sig);
+      };
       if (stop != Stop::None && !exited && !kill_at) {
-        kill(-pid, SIGTERM);
+        signal_all(SIGTERM);
         kill_at = now + o_.grace;
       }
-      if (kill_at && now >= *kill_at && !exited) kill(-pid, SIGKILL);
+      if (kill_at && now >= *kill_at && !exited) signal_all(SIGKILL);
       if (!exited) {
         siginfo_t info{};
         if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
@@ -308,31 +285,30 @@ class CommandExecutor final : public Executor {
       }
       // The main process is gone; give leftovers holding the pipes a moment, then end them.
       if (exited && (out_open || err_open) && now - *exited_at > std::chrono::milliseconds(500)) {
-        kill(-pid, SIGKILL);
+        signal_all(SIGKILL);
       }
       if (exited && !out_open && !err_open) break;
       pollfd fds[2] = {{out_open ? out_fd : -1, POLLIN, 0}, {err_open ? err_fd : -1, POLLIN, 0}};
       int ready = poll(fds, 2, 50);
       if (ready > 0) {
-        if (fds[0].revents) drain(out_fd, out_buffer, out_open, handle_stdout_line);
-        if (fds[1].revents) drain(err_fd, err_buffer, err_open, handle_stderr_line);
+        if (fds[0].revents) drain(out_fd, stdout_log, out_open, scanner, out_newline);
+        if (fds[1].revents) drain(err_fd, stderr_log, err_open, stderr_tail, err_newline);
       }
       if (exited && now - *exited_at > std::chrono::seconds(5)) break;  // pipes held forever
     }
 
     TrialOutcome out;
     out.value = last_value;
-    std::string tail;
-    for (const auto& l : stderr_tail) tail += (tail.empty() ? "" : "\n") + l;
-    if (!tail.empty()) out.attrs["caviar:stderr_tail"] = tail;
+    const std::string tail = stderr_tail.text();
+    if (!tail.empty()) out.attrs[attr::kStderrTail] = tail;
     auto with_tail = [&](std::string reason) {
       if (!tail.empty()) reason += "; last lines of stderr:\n" + tail;
       return reason;
     };
     auto elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
-    out.attrs["caviar:seconds"] = elapsed;
-    if (WIFEXITED(status)) out.attrs["caviar:exit_code"] = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) out.attrs["caviar:signal"] = signal_name(WTERMSIG(status));
+    out.attrs[attr::kSeconds] = elapsed;
+    if (WIFEXITED(status)) out.attrs[attr::kExitCode] = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) out.attrs[attr::kSignal] = signal_name(WTERMSIG(status));
 
     switch (stop) {
       case Stop::Timeout:

@@ -5,14 +5,24 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string>
+
+#include "base/process_identity.h"
+#include "run/process_sweep.h"
 
 namespace caviar::detail {
 namespace {
 
 constexpr int kMaxGroups = 8192;
+
+// "CAVIAR_TRIAL_TAG_<pid>_<start>=": the start of the tag of each of caviar's trials, set
+// before the reaper is forked.
+char tag_prefix[96];
+std::size_t tag_prefix_length = 0;
 
 // The reaper's main loop. Runs in a child forked from a possibly multi-threaded process,
 // so it uses only async-signal-safe calls: no allocation, no locks.
@@ -54,13 +64,16 @@ constexpr int kMaxGroups = 8192;
       }
     }
   }
-  // caviar is gone: end what it left running.
+  // caviar is gone: end what it left running, its groups and the processes that left them
+  // (they carry caviar's tag in their environment, run/process_sweep.h).
   for (int k = 0; k < count; ++k) kill(-groups[k], SIGTERM);
-  if (count > 0) {
+  const int tagged = signal_tagged(tag_prefix, tag_prefix_length, true, SIGTERM);
+  if (count > 0 || tagged > 0) {
     struct timespec pause = {2, 0};
     nanosleep(&pause, nullptr);
     for (int k = 0; k < count; ++k) kill(-groups[k], SIGKILL);
   }
+  kill_tagged(tag_prefix, tag_prefix_length, true);
   _exit(0);
 }
 
@@ -73,6 +86,10 @@ void send(char op, pid_t pgid) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
     pid_t parent = getpid();
+    const auto& me = this_process();
+    const std::string prefix = trial_tag_variable(me.pid, me.start) + "=";
+    tag_prefix_length = std::min(prefix.size(), sizeof tag_prefix - 1);
+    std::memcpy(tag_prefix, prefix.data(), tag_prefix_length);
     pid_t pid = fork();
     if (pid == 0) {
       close(fds[1]);

@@ -1,7 +1,9 @@
 // The process reaper: a small watchdog process, forked once, that ends every trial's
 // process group if caviar dies without doing so itself (SIGKILL, a crash). caviar tells it
 // which groups are alive through a pipe; when the pipe closes (caviar is gone), it sends
-// SIGTERM then SIGKILL to each group still listed. So no trial outlives caviar.
+// SIGTERM then SIGKILL to each group still listed, and to every process that carries the tag
+// of one of caviar's trials (those that left their group: run/process_sweep.h). So no trial
+// outlives caviar.
 #pragma once
 
 #include <sys/types.h>

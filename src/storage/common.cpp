@@ -7,6 +7,7 @@
 
 #include "caviar/attributes.h"
 #include "caviar/error.h"
+#include "base/process_identity.h"
 
 namespace caviar {
 
@@ -42,6 +43,33 @@ json stale_attrs(Clock::duration silence) {
   double seconds = std::chrono::duration<double>(silence).count();
   return {{attr::kReason, fmt::format("stale: no heartbeat from its worker for {:.0f} s "
                                         "(the process was killed or its machine lost)", seconds)},
+          {attr::kFailure, "stale"},
+          {attr::kUncounted, true}};
+}
+
+json owner_attr() {
+  const ProcessIdentity& me = this_process();
+  return {{"host", me.host}, {"boot_id", me.boot_id}, {"pid_ns", me.pid_ns}, {"pid", me.pid}, {"start", me.start}};
+}
+
+json dead_owner_attrs(const json& owner) {
+  if (!owner.is_object()) return nullptr;
+  ProcessIdentity them;
+  try {
+    them.host = owner.value("host", "");
+    them.boot_id = owner.value("boot_id", "");
+    them.pid_ns = owner.value("pid_ns", "");
+    them.pid = owner.value("pid", 0);
+    them.start = owner.value("start", std::uint64_t{0});
+  } catch (const json::exception&) {
+    return nullptr;  // not what caviar writes: leave it to the heartbeat rule
+  }
+  const ProcessIdentity& me = this_process();
+  if (!me.same_machine(them) || them.pid <= 0 || them.start == 0) return nullptr;
+  if (them.pid == me.pid && them.start == me.start) return nullptr;
+  if (process_start_time(them.pid) == them.start) return nullptr;
+  return {{attr::kReason, fmt::format("stale: its owner, pid {} on this machine ({}), is gone (killed or crashed); "
+                                        "failed at once, not after stale_after", them.pid, them.host)},
           {attr::kFailure, "stale"},
           {attr::kUncounted, true}};
 }

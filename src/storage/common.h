@@ -19,6 +19,16 @@ void check_revision(const std::string& where, const std::string& revision);
 // The system attributes of a trial failed as stale after `silence` without heartbeat.
 json stale_attrs(Clock::duration silence);
 
+// The system attribute "caviar:owner" of a trial that this process starts and beats for:
+// {"host", "boot_id", "pid_ns", "pid", "start"} (core/process_identity.h).
+json owner_attr();
+
+// If `owner` (a trial's caviar:owner) names a process on this machine, boot and pid
+// namespace that no longer runs (its pid is gone, or is another process now): the system
+// attributes to fail the trial with, as stale and uncounted, at once. Null otherwise: the
+// owner lives, or runs elsewhere (those wait for the heartbeat rule), or is unknown.
+json dead_owner_attrs(const json& owner);
+
 // Optuna's fixed_params of a waiting trial, as internal values of `space` (names that
 // are not in the space are dropped).
 Params fixed_params(const TrialRecord& waiting, const SearchSpace* space);

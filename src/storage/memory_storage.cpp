@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "storage/common.h"
@@ -81,6 +82,7 @@ class MemoryStorage final : public Storage {
     t->params = draft->params;
     if (request.space) t->distributions = request.space->optuna_distributions();
     t->system_attrs.update(draft->system_attrs);
+    if (request.heartbeat) t->system_attrs[attr::kOwner] = owner_attr();
     t->started = now;
     if (request.heartbeat) s.beats[t->id] = now;
     return *t;
@@ -199,12 +201,18 @@ class MemoryStorage final : public Storage {
                                              Clock::time_point now) {
     std::vector<TrialRecord> out;
     for (auto it = s.beats.begin(); it != s.beats.end();) {
-      if (now - it->second <= grace) { ++it; continue; }
       TrialRecord& t = trial_by_id(it->first);
+      json attrs;
+      if (now - it->second > grace) {
+        attrs = stale_attrs(now - it->second);
+      } else if (auto owner = t.system_attrs.find(attr::kOwner); owner != t.system_attrs.end()) {
+        attrs = dead_owner_attrs(*owner);
+      }
+      if (attrs.is_null()) { ++it; continue; }
       out.push_back(t);
       t.state = TrialState::Failed;
       t.finished = now;
-      t.system_attrs.update(stale_attrs(now - it->second));
+      t.system_attrs.update(attrs);
       ++s.uncounted;
       it = s.beats.erase(it);
     }

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "storage/common.h"
 
@@ -134,6 +135,7 @@ std::optional<TrialRecord> SqlStorage::start_trial(const StartRequest& request) 
             "param_value = excluded.param_value, distribution_json = excluded.distribution_json",
             {id, name, value, d != all.end() ? d->second.dump() : std::string("{}")});
     }
+    if (request.heartbeat) draft->system_attrs[attr::kOwner] = owner_attr();
     for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
     if (request.heartbeat) beat_locked(id, now);
     if (waiting) return load_trial(id);
@@ -280,11 +282,23 @@ int SqlStorage::counted_locked(std::int64_t study_id) {
 std::vector<TrialRecord> SqlStorage::fail_stale_locked(std::int64_t study_id, std::chrono::milliseconds grace,
                                                        Clock::time_point now) {
   std::vector<TrialRecord> out;
-  for (auto [id, silence] : silences_locked(study_id, now)) {
-    if (silence <= grace) continue;
+  const auto silences = silences_locked(study_id, now);
+  if (silences.empty()) return out;
+  // The owners of the running trials: one on this machine that is gone fails its trials at
+  // once, without waiting for `grace` (a caviar killed and started again).
+  std::unordered_map<std::int64_t, json> owners;
+  SqlRows r = query("SELECT a.trial_id, a.value_json FROM trial_system_attributes a JOIN trials t "
+                    "ON t.trial_id = a.trial_id WHERE t.study_id = ? AND t.state = 'RUNNING' "
+                    "AND a.key = 'caviar:owner'",
+                    {study_id});
+  for (int i = 0; i < r.size(); ++i) owners[r.integer(i, 0)] = json::parse(r.text(i, 1), nullptr, false);
+  for (auto [id, silence] : silences) {
+    json attrs;
+    if (silence > grace) attrs = stale_attrs(silence);
+    else if (auto owner = owners.find(id); owner != owners.end()) attrs = dead_owner_attrs(owner->second);
+    if (attrs.is_null()) continue;
     out.push_back(load_trial(id));
     query("UPDATE trials SET state = 'FAIL', datetime_complete = ? WHERE trial_id = ?", {format_time(now), id});
-    const json attrs = stale_attrs(silence);
     for (const auto& [key, value] : attrs.items()) set_attr_locked(id, key, value);
     query("DELETE FROM trial_heartbeats WHERE trial_id = ?", {id});
   }

@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "base/bounded_text.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
 
@@ -94,7 +95,7 @@ bool Study::tell(const Trial& trial, double value, const json& attrs) {
 bool Study::tell_failed(const Trial& trial, const std::string& reason, const json& extra,
                         bool retry) {
   json attrs = extra.is_object() ? extra : json::object();
-  attrs[attr::kReason] = reason;
+  attrs[attr::kReason] = detail::clip_text(reason);  // an exception's message may be huge
   std::optional<Requeue> requeue;  // a retry, enqueued in the same transaction
   if (retry && !attrs.value(attr::kUncounted, false)) {
     json retry = retry_attrs(trial.record(), options_.retry);

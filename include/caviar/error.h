@@ -35,7 +35,7 @@ class UsageError : public Error {
 };
 
 // Thrown inside an in-process objective (by Trial::report) to stop a trial that the
-// pruner judged hopeless. Study::optimize catches it and stores the trial as pruned.
+// pruner judged hopeless. The tuner's function executor (optimize(), tuner.h) catches it and stores the trial as pruned.
 class TrialPruned : public std::exception {
  public:
   const char* what() const noexcept override { return "trial pruned"; }

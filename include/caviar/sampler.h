@@ -98,7 +98,7 @@ std::unique_ptr<Sampler> make_cmaes_sampler(std::uint64_t seed,
 // Parameters active in the same trials form a group with one joint model (`multivariate`)
 // or each parameter has its own. Running trials count as bad (`constant_liar`), so
 // parallel workers spread out. The first `startup` trials are scrambled Sobol points.
-// Details: src/samplers/tpe_sampler.cpp and src/samplers/parzen_estimator.h.
+// Details: src/algorithms/samplers/tpe/tpe_sampler.cpp and src/algorithms/samplers/tpe/parzen_estimator.h.
 struct TpeOptions {
   bool multivariate = true;    // joint model per group of co-occurring parameters
   int startup = 10;            // finished trials before the model is used
@@ -131,8 +131,8 @@ std::unique_ptr<Sampler> make_tpe_sampler(std::uint64_t seed, const TpeOptions& 
 // per second (Snoek, Larochelle & Adams, NeurIPS 2012). The first `startup` finished
 // trials are scrambled Sobol points.
 // Beyond `max_trials` finished trials the model keeps the best half of that cap and a
-// farthest-point spread of the rest. Details: src/samplers/gp_sampler.cpp and
-// src/samplers/gaussian_process.h.
+// farthest-point spread of the rest. Details: src/algorithms/samplers/gp/gp_sampler.cpp and
+// src/algorithms/samplers/gp/gaussian_process.h.
 struct GpOptions {
   int startup = 10;         // finished trials (Sobol points) before the model is used
   int candidates = 512;     // points scored by the acquisition per suggestion
@@ -157,7 +157,7 @@ struct GpOptions {
   // within the noise together and the GP's noise prior sits on it), or prior (always
   // inferred from the values alone, under a prior that expects almost none).
   enum class Noise { Auto, Prior } noise = Noise::Auto;
-  // The acquisition (samplers/acquisition.h): ei (log expected improvement over the best
+  // The acquisition (algorithms/samplers/gp/acquisition.h): ei (log expected improvement over the best
   // value), aei (augmented EI for noisy objectives, Huang et al. 2006: a point the data
   // already pin down to within the noise is not proposed again), or auto (aei once trials
   // report learning curves, the mark of a training run and its noise; ei otherwise).

@@ -81,12 +81,6 @@ struct Parameter {
   double internal(const json& external) const;
   // Number of distinct values, or 0 for a continuous float.
   std::size_t cardinality() const;
-  // Optuna's distribution_json for this parameter (FloatDistribution, IntDistribution,
-  // CategoricalDistribution). ReverseLog and Logit are stored as linear floats there, with
-  // the true scale in caviar's system attributes.
-  json optuna_distribution() const;
-  // The inverse: a parameter from Optuna's distribution_json.
-  static Parameter from_optuna(const std::string& name, const json& distribution);
   // A parameter from its config definition ({type: float, low: 1e-5, high: 1, scale: log}).
   // Throws ConfigError naming `where` and the key at fault.
   static Parameter from_config_json(const std::string& name, const json& definition,
@@ -128,18 +122,18 @@ class SearchSpace {
   // back (from that list or from a {name: definition} mapping). from_config_json checks every key and value and throws ConfigError naming the
   // path (`parameters.lr.sclae: unknown key; did you mean 'scale'?`).
   json to_config_json() const;
-  // Optuna's distribution_json of every parameter, by name (computed once, in add()).
-  // Shared, so that trials can point at it instead of copying.
-  const std::shared_ptr<const std::map<std::string, json>>& optuna_distributions() const {
-    return distributions_;
+  // Every parameter by name (built once, in add()). Shared, so that the trials of a space
+  // point at it instead of copying (TrialRecord::parameters).
+  const std::shared_ptr<const std::map<std::string, Parameter>>& by_name() const {
+    return by_name_;
   }
   static SearchSpace from_config_json(const json& parameters,
                                       const std::string& where = "parameters");
 
  private:
   std::vector<Parameter> params_;
-  std::shared_ptr<const std::map<std::string, json>> distributions_ =
-      std::make_shared<const std::map<std::string, json>>();
+  std::shared_ptr<const std::map<std::string, Parameter>> by_name_ =
+      std::make_shared<const std::map<std::string, Parameter>>();
 };
 
 }  // namespace caviar

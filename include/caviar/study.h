@@ -3,7 +3,7 @@
 // A Study is the ask/tell interface over a Storage and a Sampler:
 //   auto trial = study.ask();             // a new running trial, or nullopt: budget reached
 //   study.tell(*trial, value);            // complete it
-// and optimize() runs an in-process objective in a loop on one or more threads.
+// and optimize() (include/caviar/tuner.h) runs an in-process objective on one or more threads.
 //
 // Several Study objects, in one process or many, may share one study in one storage: the
 // storage makes trial numbers unique and keeps the total within the budget.

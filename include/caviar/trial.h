@@ -37,17 +37,21 @@ struct TrialRecord {
   int number = 0;            // 0, 1, 2, ... within the study
   TrialState state = TrialState::Running;
   Params params;             // internal values; see space.h
-  // Optuna's distribution_json per param name, shared between trials of one space (a
-  // map may hold more names than params; look up by name).
-  std::shared_ptr<const std::map<std::string, json>> distributions;
+  // The definition of each param as stored with the trial (for a study Optuna wrote, the
+  // only record of its space), shared between the trials of one space; the map may hold
+  // more names than params: look up by name.
+  std::shared_ptr<const std::map<std::string, Parameter>> parameters;
   std::optional<double> value;
   std::map<std::int64_t, double> intermediate;  // step -> reported value
   std::optional<Clock::time_point> started, finished;
   json system_attrs = json::object();
   json user_attrs = json::object();
 
-  // The stored distribution of a param, or nullptr if there is none.
-  const json* distribution(const std::string& name) const;
+  // The stored definition of a param, or nullptr if there is none.
+  const Parameter* parameter(const std::string& name) const;
+  // The user's value of param `name` (its choice, or its number) through its stored
+  // definition; the internal number where there is none or it does not fit.
+  json user_value(const std::string& name) const;
   // The failure reason, or "" if none was stored.
   std::string reason() const;
   // Whether this trial uses up one unit of the study's trial budget.

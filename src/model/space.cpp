@@ -279,58 +279,6 @@ std::size_t Parameter::cardinality() const {
   return static_cast<std::size_t>(std::llround((high - low) / *step)) + 1;
 }
 
-json Parameter::optuna_distribution() const {
-  switch (type) {
-    case ParamType::Float:
-      return {{"name", "FloatDistribution"},
-              {"attributes", {{"step", step ? json(*step) : json(nullptr)},
-                              {"low", low}, {"high", high}, {"log", scale == Scale::Log}}}};
-    case ParamType::Int:
-      return {{"name", "IntDistribution"},
-              {"attributes", {{"log", scale == Scale::Log},
-                              {"step", static_cast<std::int64_t>(step.value_or(1))},
-                              {"low", static_cast<std::int64_t>(low)},
-                              {"high", static_cast<std::int64_t>(high)}}}};
-    case ParamType::Choice:
-      return {{"name", "CategoricalDistribution"}, {"attributes", {{"choices", choices}}}};
-  }
-  return json();
-}
-
-Parameter Parameter::from_optuna(const std::string& name, const json& d) {
-  Parameter p;
-  p.name = name;
-  try {
-    const std::string kind = d.at("name");
-    const json& a = d.at("attributes");
-    auto number = [&](const char* key) { return a.at(key).get<double>(); };
-    if (kind == "CategoricalDistribution") {
-      p.type = ParamType::Choice;
-      p.choices = a.at("choices").get<std::vector<json>>();
-    } else if (kind == "FloatDistribution" || kind == "UniformDistribution" ||
-               kind == "LogUniformDistribution" || kind == "DiscreteUniformDistribution") {
-      p.type = ParamType::Float;
-      p.low = number("low"), p.high = number("high");
-      if (kind == "LogUniformDistribution" || (a.contains("log") && a["log"].get<bool>()))
-        p.scale = Scale::Log;
-      if (a.contains("step") && !a["step"].is_null()) p.step = number("step");
-      if (a.contains("q") && !a["q"].is_null()) p.step = number("q");
-    } else if (kind == "IntDistribution" || kind == "IntUniformDistribution" ||
-               kind == "IntLogUniformDistribution") {
-      p.type = ParamType::Int;
-      p.low = number("low"), p.high = number("high");
-      p.step = a.contains("step") && !a["step"].is_null() ? number("step") : 1.0;
-      if (kind == "IntLogUniformDistribution" || (a.contains("log") && a["log"].get<bool>()))
-        p.scale = Scale::Log;
-    } else {
-      throw UsageError(name, "unknown Optuna distribution '" + kind + "'");
-    }
-  } catch (const json::exception& e) {
-    throw StorageError(name, std::string("unreadable distribution: ") + e.what());
-  }
-  return p;
-}
-
 // ---- SearchSpace ------------------------------------------------------------------------
 
 SearchSpace::SearchSpace(std::vector<Parameter> params) {
@@ -343,9 +291,9 @@ SearchSpace& SearchSpace::add(Parameter p) {
   p.validate(where);
   if (find(p.name)) throw ConfigError(where, "a parameter of this name is already defined");
   if (p.type == ParamType::Int && !p.step) p.step = 1;
-  auto distributions = std::make_shared<std::map<std::string, json>>(*distributions_);
-  (*distributions)[p.name] = p.optuna_distribution();
-  distributions_ = std::move(distributions);
+  auto by_name = std::make_shared<std::map<std::string, Parameter>>(*by_name_);
+  (*by_name)[p.name] = p;
+  by_name_ = std::move(by_name);
   params_.push_back(std::move(p));
   return *this;
 }

@@ -44,10 +44,23 @@ Direction direction_from_string(const std::string& text) {
   throw ConfigError("direction", fmt::format("must be minimize or maximize, got '{}'", text));
 }
 
-const json* TrialRecord::distribution(const std::string& name) const {
-  if (!distributions) return nullptr;
-  auto it = distributions->find(name);
-  return it == distributions->end() ? nullptr : &it->second;
+const Parameter* TrialRecord::parameter(const std::string& name) const {
+  if (!parameters) return nullptr;
+  auto it = parameters->find(name);
+  return it == parameters->end() ? nullptr : &it->second;
+}
+
+json TrialRecord::user_value(const std::string& name) const {
+  auto it = params.find(name);
+  if (it == params.end()) return nullptr;
+  if (const Parameter* p = parameter(name)) {
+    try {
+      return p->external(it->second);
+    } catch (const std::exception&) {
+      // a stored value outside its definition (a hand-edited study): show the number
+    }
+  }
+  return it->second;
 }
 
 std::string TrialRecord::reason() const {
@@ -92,7 +105,7 @@ json Trial::choice(const std::string& name) const { return value(name); }
 json Trial::value(const std::string& name) const {
   double internal = lookup(record_, name);
   if (space_ && space_->find(name)) return space_->at(name).external(internal);
-  if (const json* d = record_.distribution(name)) return Parameter::from_optuna(name, *d).external(internal);
+  if (const Parameter* p = record_.parameter(name)) return p->external(internal);
   return internal;
 }
 

@@ -90,14 +90,14 @@ void add_to_counts(TrialCounts& c, const TrialRecord& t) {
 }
 
 TrialRecord running_trial(std::int64_t id, int number, TrialDraft draft,
-                          std::shared_ptr<const std::map<std::string, json>> distributions,
+                          std::shared_ptr<const std::map<std::string, Parameter>> parameters,
                           const std::string& started) {
   TrialRecord t;
   t.id = id;
   t.number = number;
   t.state = TrialState::Running;
   t.params = std::move(draft.params);
-  t.distributions = std::move(distributions);
+  t.parameters = std::move(parameters);
   t.started = parse_time(started);
   t.system_attrs = std::move(draft.system_attrs);
   return t;

@@ -40,7 +40,7 @@ void add_to_counts(TrialCounts& counts, const TrialRecord& trial);
 // The record of a trial that start_trial has just written as running, without reading it
 // back; `started` as written (format_time).
 TrialRecord running_trial(std::int64_t id, int number, TrialDraft draft,
-                          std::shared_ptr<const std::map<std::string, json>> distributions,
+                          std::shared_ptr<const std::map<std::string, Parameter>> parameters,
                           const std::string& started);
 
 // Optuna's names in its tables: trial states ("RUNNING", ..., "FAIL") and value types.

@@ -80,7 +80,7 @@ class MemoryStorage final : public Storage {
     }
     t->state = TrialState::Running;
     t->params = draft->params;
-    if (request.space) t->distributions = request.space->optuna_distributions();
+    if (request.space) t->parameters = request.space->by_name();
     t->system_attrs.update(draft->system_attrs);
     if (request.heartbeat) t->system_attrs[attr::kOwner] = owner_attr();
     t->started = now;

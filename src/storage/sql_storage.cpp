@@ -10,6 +10,7 @@
 #include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "storage/common.h"
+#include "storage/optuna_format.h"
 
 namespace caviar::detail {
 
@@ -125,21 +126,21 @@ std::optional<TrialRecord> SqlStorage::start_trial(const StartRequest& request) 
                  {number, request.study_id, started})
                .integer(0, 0);
     }
-    static const std::map<std::string, json> none;
-    auto distributions = request.space ? request.space->optuna_distributions() : nullptr;
-    const auto& all = distributions ? *distributions : none;
+    auto parameters = request.space ? request.space->by_name() : nullptr;
     for (const auto& [name, value] : draft->params) {
-      auto d = all.find(name);
+      const Parameter* p = nullptr;
+      if (parameters)
+        if (auto it = parameters->find(name); it != parameters->end()) p = &it->second;
       query("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, param_name) DO UPDATE SET "
             "param_value = excluded.param_value, distribution_json = excluded.distribution_json",
-            {id, name, value, d != all.end() ? d->second.dump() : std::string("{}")});
+            {id, name, value, p ? detail::optuna_distribution(*p).dump() : std::string("{}")});
     }
     if (request.heartbeat) draft->system_attrs[attr::kOwner] = owner_attr();
     for (const auto& [key, value] : draft->system_attrs.items()) set_attr_locked(id, key, value);
     if (request.heartbeat) beat_locked(id, now);
     if (waiting) return load_trial(id);
-    return running_trial(id, number, std::move(*draft), std::move(distributions), started);
+    return running_trial(id, number, std::move(*draft), std::move(parameters), started);
   });
 }
 
@@ -320,12 +321,18 @@ TrialRecord SqlStorage::load_trial(std::int64_t id) {
   }
   {
     SqlRows r = query("SELECT param_name, param_value, distribution_json FROM trial_params WHERE trial_id = ?", {id});
-    auto distributions = std::make_shared<std::map<std::string, json>>();
+    auto parameters = std::make_shared<std::map<std::string, Parameter>>();
     for (int i = 0; i < r.size(); ++i) {
-      t.params[r.text(i, 0)] = r.real(i, 1).value_or(std::nan(""));
-      (*distributions)[r.text(i, 0)] = json::parse(r.text(i, 2), nullptr, false);
+      const std::string name = r.text(i, 0);
+      t.params[name] = r.real(i, 1).value_or(std::nan(""));
+      const json d = json::parse(r.text(i, 2), nullptr, false);
+      try {
+        parameters->emplace(name, detail::parameter_from_optuna(name, d));
+      } catch (const std::exception&) {
+        // a distribution caviar cannot read: the value is shown as the stored number
+      }
     }
-    t.distributions = std::move(distributions);
+    t.parameters = std::move(parameters);
   }
   {
     SqlRows r = query("SELECT value, value_type FROM trial_values WHERE trial_id = ? AND objective = 0", {id});

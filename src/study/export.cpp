@@ -10,16 +10,6 @@
 namespace caviar {
 namespace {
 
-json param_value(const TrialRecord& t, const std::string& name, double internal) {
-  const json* d = t.distribution(name);
-  if (!d || d->is_null() || d->empty()) return internal;
-  try {
-    return Parameter::from_optuna(name, *d).external(internal);
-  } catch (const std::exception&) {
-    return internal;
-  }
-}
-
 std::string value_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) return detail::shortest(v.get<double>());
@@ -37,7 +27,7 @@ std::string csv_field(const std::string& s) {
 
 json trial_to_json(const TrialRecord& t) {
   json params = json::object();
-  for (const auto& [name, internal] : t.params) params[name] = param_value(t, name, internal);
+  for (const auto& [name, internal] : t.params) params[name] = t.user_value(name);
   json intermediate = json::object();
   for (const auto& [step, v] : t.intermediate) intermediate[std::to_string(step)] = v;
   std::string reason = t.reason();
@@ -56,7 +46,7 @@ json trial_to_json(const TrialRecord& t) {
 std::string params_text(const TrialRecord& t) {
   std::string out;
   for (const auto& [name, internal] : t.params) {
-    json v = param_value(t, name, internal);
+    json v = t.user_value(name);
     std::string text = v.is_number_float() ? fmt::format("{:.4g}", v.get<double>()) : value_text(v);
     out += fmt::format("{}{}={}", out.empty() ? "" : ", ", name, text);
   }
@@ -77,7 +67,7 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
     for (const auto& n : names) {
       auto it = t.params.find(n);
       out += ",";
-      if (it != t.params.end()) out += csv_field(value_text(param_value(t, n, it->second)));
+      if (it != t.params.end()) out += csv_field(value_text(t.user_value(n)));
     }
     out.append(",").append(csv_field(t.reason())).append("\n");
   }

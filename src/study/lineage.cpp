@@ -20,14 +20,7 @@ json pbt_lineage(const std::vector<TrialRecord>& trials) {
     for (const TrialRecord* t : chain) {
       const json& l = *pbt_lineage_of(*t);
       json params = json::object();
-      for (const auto& [name, internal] : t->params) {
-        const json* d = t->distribution(name);
-        try {
-          params[name] = d && !d->is_null() ? Parameter::from_optuna(name, *d).external(internal) : json(internal);
-        } catch (const std::exception&) {
-          params[name] = internal;
-        }
-      }
+      for (const auto& [name, internal] : t->params) params[name] = t->user_value(name);
       rows.push_back({{"number", t->number},
                       {"state", to_string(t->state)},
                       {"value", t->value ? json(*t->value) : json(nullptr)},

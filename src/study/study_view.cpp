@@ -48,8 +48,7 @@ SearchSpace stored_space(const json& attrs, const std::vector<TrialRecord>& tria
   SearchSpace space;
   for (const auto& t : trials)
     for (const auto& [name, value] : t.params)
-      if (const json* d = t.distribution(name); d && !space.find(name))
-        space.add(Parameter::from_optuna(name, *d));
+      if (const Parameter* p = t.parameter(name); p && !space.find(name)) space.add(*p);
   if (space.empty())
     throw UsageError("study", "it stores no search space (no caviar:space attribute and no "
                               "trial with parameters)");

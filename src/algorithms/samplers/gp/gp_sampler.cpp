@@ -16,7 +16,7 @@
 //  5. Running, waiting and failed trials (the last 200 in history order) enter as
 //     kriging-believer fantasies, observed at the posterior mean: the mean is unchanged and
 //     the variance shrinks there, so the next suggestions go elsewhere.
-//  6. The acquisition (samplers/acquisition.h): log expected improvement (Ament et al. 2023)
+//  6. The acquisition (algorithms/samplers/gp/acquisition.h): log expected improvement (Ament et al. 2023)
 //     over the best transformed value; once trials report learning curves (`acquisition:
 //     auto`), augmented EI (Huang et al. 2006), over the posterior mean at the effective best
 //     trial, which does not propose again what the data already pin down to within the

@@ -118,8 +118,8 @@ TEST_P(StorageContract, ValuesReportsAndAttributesRoundTrip) {
   EXPECT_EQ(r.system_attrs["caviar:note"], (json{{"k", {1, 2}}}));
   EXPECT_EQ(r.system_attrs["extra"], "yes");
   EXPECT_EQ(r.params, t->params());
-  ASSERT_NE(r.distribution("x"), nullptr);
-  EXPECT_EQ((*r.distribution("x"))["name"], "FloatDistribution");
+  ASSERT_NE(r.parameter("x"), nullptr);
+  EXPECT_EQ(r.parameter("x")->type, caviar::ParamType::Float);
   ASSERT_TRUE(r.started && r.finished);
   EXPECT_LE(*r.started, *r.finished);
   // The search space is kept with the study, in order.

@@ -106,18 +106,6 @@ TEST(Space, ConfigJsonRoundTrip) {
   EXPECT_EQ(again.at("m").when->values, (std::vector<std::string>{"64", "128"}));
 }
 
-TEST(Space, OptunaDistributionRoundTrip) {
-  SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
-    "lr": {"type": "float", "low": 1e-5, "high": 1, "scale": "log"},
-    "k": {"type": "int", "low": 2, "high": 10, "step": 2},
-    "c": {"type": "choice", "values": ["a", 32, true]}
-  })"));
-  for (const auto& p : space.params()) {
-    Parameter q = Parameter::from_optuna(p.name, p.optuna_distribution());
-    EXPECT_EQ(q.optuna_distribution(), p.optuna_distribution()) << p.name;
-  }
-}
-
 // Each class of bad parameter definition gets an error that names the place and the cause.
 struct BadSpace {
   const char* config;

@@ -36,8 +36,9 @@ OpenedStudy open_existing_study(const StudyLocation& where) {
     std::vector<std::string> names;
     for (const auto& s : out.storage->studies()) names.push_back(s.name);
     throw UsageError("study '" + name + "'",
-                     names.empty() ? fmt::format("not found in {} (it holds no studies yet)", url)
-                                   : fmt::format("not found in {}; it holds: {}", url, fmt::join(names, ", ")));
+                     names.empty() ? fmt::format("not found in {} (it holds no studies yet)", redacted_url(url))
+                                   : fmt::format("not found in {}; it holds: {}", redacted_url(url),
+                                                 fmt::join(names, ", ")));
   }
   out.record = *record;
   return out;

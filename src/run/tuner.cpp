@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include <fmt/core.h>
@@ -189,7 +190,23 @@ TuneSummary Tuner::run() {
   };
 
   std::vector<std::thread> pool;
-  for (int i = 0; i < options_.parallel; ++i) pool.emplace_back(worker);
+  for (int i = 0; i < options_.parallel; ++i) {
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error& e) {
+      // The system gives no more threads (a thread limit, or no memory for stacks): the
+      // workers started stop, and run() says why instead of ending the process.
+      std::lock_guard lock(mutex);
+      if (!fatal)
+        fatal = std::make_exception_ptr(ConfigError(
+            "parallel", fmt::format("the system refused thread {} of {} ({}); run fewer trials at a time "
+                                    "(--parallel)", i + 1, options_.parallel, e.what())));
+      stopping_ = true;
+      workers_left -= options_.parallel - i;
+      wake.notify_all();
+      break;
+    }
+  }
 
   // This thread beats for the running trials and reports progress.
   auto next_beat = SteadyClock::now();

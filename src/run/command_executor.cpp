@@ -65,6 +65,12 @@ bool parse_line(const std::string& line, const std::string& metric, const std::s
       error = fmt::format("'{}' is not a number", token);
       return false;
     }
+    // A step numbers a report: a whole number that an int64 holds (not nan, 1.5 or 1e300).
+    if (key == step_key && key != metric &&
+        !(std::isfinite(v) && v == std::floor(v) && v >= -0x1p63 && v < 0x1p63)) {
+      error = fmt::format("'{}' is not a whole number of steps", token);
+      return false;
+    }
     (key == metric ? out.metric : out.step) = v;
   }
   return true;

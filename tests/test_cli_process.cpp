@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caviar/config.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "support/files.h"
@@ -267,7 +268,7 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
                                           "objective:\n  command: [sh, -c, " + script + "]\n"
                                           "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                                           "budget: {trials: 12, parallel: 2}\nheartbeat: 0.5s\nstale_after: 2s\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "restart";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
 
   auto first = std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"});
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -429,7 +430,7 @@ TEST(CliInterrupt, CtrlCStopsTrialsKeepsThemUncountedAndRestartRunsThem) {
                                           "objective:\n  command: [sh, -c, " + script + "]\n"
                                           "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                                           "budget: {trials: 4, parallel: 2}\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "ctrlc";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
   Caviar tune(tmp.path(), {"tune", cfg.string()});
   ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   auto sent = SteadyClock::now();
@@ -474,7 +475,7 @@ void second_ctrl_c_stops_waiting(const std::string& storage, const std::function
                                               "objective:\n  command: [sh, -c, " + script + "]\n" +
                                               "parameters:\n  x: {type: float, low: 0, high: 1}\n" +
                                               "budget: {trials: 4, parallel: 2}\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "gone";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
   Caviar tune(tmp.path(), {"tune", cfg.string()});
   ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   take_away();
@@ -891,7 +892,7 @@ TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
     EXPECT_EQ(epochs[7]["val_acc"], t["value"]);
     EXPECT_TRUE(epochs[0].contains("train_loss") && epochs[0].contains("val_loss"));
   }
-  EXPECT_FALSE(fs::exists(tmp.path() / "caviar-runs" / "mlp" / "0000" / "stdout.log"))
+  EXPECT_FALSE(fs::exists(caviar::load_config(cfg).trial_root / "0000" / "stdout.log"))
       << "in-process trials start no command";
 }
 

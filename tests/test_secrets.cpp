@@ -128,7 +128,7 @@ std::string run_all(const TempDir& dir, const std::string& url, const std::strin
     for (const auto& a : args) line += a + " ";
     if (!works || args[1] == url) {
       EXPECT_EQ(r.rc, 2) << line << "\n" << r.describe();
-      EXPECT_EQ(r.err.rfind("caviar: ", 0), 0u) << line << "\n" << r.describe();
+      EXPECT_TRUE(caviar::testing::one_error_line(r, "caviar: ")) << line;
     } else {
       EXPECT_EQ(r.rc, 0) << line << "\n" << r.describe();
     }

@@ -44,8 +44,17 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) message = caviar::without_secrets_of(argv[i], message);
     return message;
   };
+  // CLI11's errors in caviar's form, on one line: "caviar: tune: --trials: ... (see caviar
+  // tune --help)".
   app.failure_message([&](const CLI::App* failed, const CLI::Error& e) {
-    return scrubbed(CLI::FailureMessage::simple(failed, e));
+    const auto used = failed->get_subcommands();
+    const std::string command = used.empty() ? "" : used.back()->get_name();
+    std::string why = e.what();
+    for (char& c : why)
+      if (c == '\n' || c == '\r') c = ' ';
+    while (!why.empty() && why.back() == ' ') why.pop_back();
+    return scrubbed(fmt::format("caviar: {}: {} (see caviar {}--help)\n", command.empty() ? "arguments" : command,
+                                why, command.empty() ? "" : command + " "));
   });
   try {
     app.parse(argc, argv);

@@ -181,6 +181,12 @@ TEST(InputLimits, TrialsAreBounded) {
   EXPECT_FALSE(fs::exists(dir / "study.db"));
 }
 
+TEST(InputLimits, APbtPopulationIsBounded) {
+  TempDir dir;  // a billion members hung caviar (looped over, never trained)
+  write_file(dir / "cfg.yaml", config("{trials: 3}", "scheduler: {name: pbt, population: 1000000000, max_steps: 2}\n"));
+  expect_refused(dir, {"tune", "cfg.yaml"}, "scheduler.population: at most 10000");
+}
+
 TEST(InputLimits, DurationsAreBoundedAndOverflowChecked) {
   TempDir dir;
   write_file(dir / "cfg.yaml", config("{trials: 1, time: 9999999999999d}"));

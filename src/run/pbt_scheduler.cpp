@@ -27,6 +27,8 @@ constexpr const char* kLineageAttr = "caviar:pbt";
 
 // ---- Options ----
 
+constexpr int kMaxPopulation = 10'000;
+
 std::int64_t whole_number(const json& v, const std::string& where, std::int64_t min) {
   if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > 1'000'000'000)
     throw ConfigError(where, fmt::format("must be a whole number >= {}, got {}", min, v.dump()));
@@ -108,7 +110,13 @@ PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
   if (!sc["name"].is_string() || sc["name"].get<std::string>() != "pbt")
     throw ConfigError("scheduler.name", "must be pbt (or none), got " + sc["name"].dump());
   PbtOptions o;
-  if (sc.contains("population")) o.population = static_cast<int>(whole_number(sc["population"], "scheduler.population", 2));
+  if (sc.contains("population")) {
+    // A member is a trial chain the scheduler ranks at every decision: a population of
+    // millions would not be trained, only looped over (a billion hung caviar).
+    o.population = static_cast<int>(whole_number(sc["population"], "scheduler.population", 2));
+    if (o.population > kMaxPopulation)
+      throw ConfigError("scheduler.population", fmt::format("at most {}, got {}", kMaxPopulation, o.population));
+  }
   if (sc.contains("interval")) o.interval = whole_number(sc["interval"], "scheduler.interval", 1);
   if (!sc.contains("max_steps"))
     throw ConfigError("scheduler.max_steps", "missing: the step (epoch) every member trains to");

@@ -186,6 +186,17 @@ TEST(Secrets, BrokenUrlsPasswordsShowNowhere) {
   }
 }
 
+TEST(Secrets, AStorageThatIsNotATextIsNotQuoted) {
+  TempDir dir;
+  std::string text = config("x");
+  text.replace(text.find("storage: \"x\""), 12, "storage: {url: \"postgresql://caviar:" + kSecret + "@h/db\"}");
+  write_file(dir / "cfg.yaml", text);
+  CliResult r = run_caviar(dir.path(), {"tune", "cfg.yaml"});
+  EXPECT_EQ(r.rc, 2) << r.describe();
+  EXPECT_TRUE(caviar::testing::one_error_line(r, "storage: must be a URL"));
+  EXPECT_EQ(r.err.find(kSecret), std::string::npos) << r.err;
+}
+
 TEST(Secrets, APostgresUrlInAConfigDoesNotReachASqliteStudy) {
   // The config names PostgreSQL (with a password); --storage sends the study to SQLite.
   TempDir dir;

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   // say), a password in it does not show.
   auto scrubbed = [&](std::string message) {
     for (int i = 1; i < argc; ++i) message = caviar::without_secrets_of(argv[i], message);
-    return message;
+    return caviar::without_noted_secrets(message);
   };
   // CLI11's errors in caviar's form, on one line: "caviar: tune: --trials: ... (see caviar
   // tune --help)".

@@ -162,5 +162,10 @@ std::string url_without_password(const std::string& url);
 // `text` (a library's message about `url`, which may quote parts of it) with the URL's
 // password taken out wherever it shows, as written or percent-decoded.
 std::string without_secrets_of(const std::string& url, const std::string& text);
+// Remembers the passwords of `url` (open_storage() and the config do, for every URL they
+// see), so that without_noted_secrets() can take them out of any message: the command
+// line's last line of defence, for a message that quotes a URL another way.
+void note_secrets_of(const std::string& url);
+std::string without_noted_secrets(std::string text);
 
 }  // namespace caviar

@@ -190,7 +190,7 @@ void check_placeholders(const CommandObjective& c, const SearchSpace& space) {
 
 // A path's text as a config may hold it; a NUL would cut it short in every system call.
 std::string path_text(const json& v, const std::string& where) {
-  if (!v.is_string()) throw ConfigError(where, "must be a text, got " + v.dump());
+  if (!v.is_string()) throw ConfigError(where, "must be a text, got " + shown(v));
   std::string text = v.get<std::string>();
   if (text.find('\0') != std::string::npos) throw ConfigError(where, "contains a NUL character");
   return text;
@@ -308,7 +308,12 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   s.name = text_of(c["study"], "study");
   check_study_name(s.name, "study");
   if (c.contains("direction")) s.direction = direction_from_string(text_of(c["direction"], "direction"));
-  if (c.contains("storage")) config.storage = path_text(c["storage"], "storage");
+  if (c.contains("storage")) {
+    if (!c["storage"].is_string())  // not shown: it may hold a password
+      throw ConfigError("storage", "must be a URL, such as sqlite:///caviar.db or postgresql://user@host/db");
+    config.storage = path_text(c["storage"], "storage");
+    note_secrets_of(config.storage);
+  }
   config.storage = resolve_storage_url(config.storage, base_dir);
 
   if (!c.contains("parameters")) throw ConfigError("parameters", "missing: what should be tuned?");
@@ -556,6 +561,7 @@ void apply_overrides(Config& config, const ConfigOverrides& o) {
   if (!o.storage.empty()) {
     if (o.storage.find('\0') != std::string::npos) throw ConfigError("--storage", "contains a NUL character");
     config.storage = o.storage;
+    note_secrets_of(config.storage);
   }
   if (o.trials) {
     if (*o.trials < 1 || *o.trials > kMaxTrials)

@@ -11,6 +11,7 @@ namespace caviar {
 
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
   // Every message below shows the URL as redacted_url() gives it: never its password.
+  note_secrets_of(url);
   if (url.size() > 4096)
     throw StorageError("storage", fmt::format("a URL of {} characters; a storage URL is at most 4096", url.size()));
   if (url.find('\0') != std::string::npos) throw StorageError("storage", "the URL contains a NUL character");
@@ -26,7 +27,7 @@ std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
         schema = query.substr(7);
       else
         throw StorageError(redacted_url(url), fmt::format("unknown option '{}'; the one option is "
-                                            "schema=v3.0.0.d or schema=v3.2.0.a", query));
+                                            "schema=v3.0.0.d or schema=v3.2.0.a", redacted_url(query)));
     }
     if (path.empty()) throw StorageError(redacted_url(url), "no file name after sqlite:///");
     return detail::make_sqlite_storage(path, schema, mode);

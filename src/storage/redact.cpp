@@ -1,6 +1,7 @@
 // Storage URLs in messages: the password never shows. Scanned by hand (no std::regex,
 // which recurses per character and overflows its stack on a long text).
 #include <algorithm>
+#include <mutex>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -87,6 +88,26 @@ std::string without_password(const std::string& url, const std::string& mask) {
 }
 
 }  // namespace
+
+namespace {
+std::mutex noted_mutex;
+std::vector<std::string>& noted() {
+  static std::vector<std::string> urls;
+  return urls;
+}
+}  // namespace
+
+void note_secrets_of(const std::string& url) {
+  if (url.size() > kLongestShown || password_spans(url).empty()) return;
+  std::lock_guard lock(noted_mutex);
+  if (std::find(noted().begin(), noted().end(), url) == noted().end()) noted().push_back(url);
+}
+
+std::string without_noted_secrets(std::string text) {
+  std::lock_guard lock(noted_mutex);
+  for (const auto& url : noted()) text = without_secrets_of(url, text);
+  return text;
+}
 
 std::string redacted_url(const std::string& url) {
   if (url.size() > kLongestShown) return "(a storage URL of " + std::to_string(url.size()) + " characters)";

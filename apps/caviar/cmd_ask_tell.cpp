@@ -22,12 +22,13 @@ struct Args {
   std::optional<double> value;
   std::string failed;
   bool pruned = false;
+  bool allow_space_change = false;
 };
 
 Study open_for_writing(const Args& a) {
   Config config = load_config(a.config);
-  if (!a.storage.empty()) config.storage = a.storage;
-  if (!a.study.empty()) config.study.name = a.study;
+  apply_overrides(config, {a.study, a.storage, std::nullopt, std::nullopt});
+  config.study.allow_space_change = a.allow_space_change;
   return Study(open_storage(config.storage), config.study);
 }
 
@@ -42,6 +43,8 @@ CommandRegistrar ask_cmd(40, [](CLI::App& app) {
   cmd->add_option("--study", a->study, "Study name (overrides the config's)");
   cmd->add_option("--format", a->format, "json, csv, or env (NAME=value lines for eval)")
       ->check(CLI::IsMember({"json", "csv", "env", "table"}))->capture_default_str();
+  cmd->add_flag("--allow-space-change", a->allow_space_change,
+                "Go on although the study's parameters changed (see caviar tune --help)");
   cmd->callback([a] {
     Study study = open_for_writing(*a);
     auto trial = study.ask(false);
@@ -79,6 +82,8 @@ CommandRegistrar tell_cmd(41, [](CLI::App& app) {
   auto* failed = cmd->add_option("--failed", a->failed, "The trial failed, for this reason");
   auto* pruned = cmd->add_flag("--pruned", a->pruned, "The trial was stopped early");
   value->excludes(failed)->excludes(pruned);
+  cmd->add_flag("--allow-space-change", a->allow_space_change,
+                "Go on although the study's parameters changed (see caviar tune --help)");
   failed->excludes(pruned);
   cmd->callback([a] {
     if (!a->value && a->failed.empty() && !a->pruned)

@@ -63,9 +63,8 @@ static caviar::cli::CommandRegistrar reg(50, [](CLI::App& app) {
     if (result.diverged) {
       std::fflush(stdout);
       fmt::print(stderr,
-                 "caviar train: diverged in epoch {}: the loss became NaN or infinite "
-                 "(try a smaller --lr)\n",
-                 result.diverged_epoch);
+                 "caviar train: diverged in epoch {}: {} (try a smaller --lr)\n",
+                 result.diverged_epoch, result.diverged_reason);
       caviar::cli::exit_code() = 3;
       return;
     }

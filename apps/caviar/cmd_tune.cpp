@@ -77,22 +77,24 @@ static_assert(std::atomic<int>::is_always_lock_free);
 struct TuneArgs {
   std::string config;
   std::string study, storage;
-  int trials = 0, parallel = 0;
+  std::optional<long long> trials, parallel;
   long long seed = -1;
   bool quiet = false;
+  bool allow_space_change = false;
 };
 
 void tune(const TuneArgs& a) {
+  // Everything is checked before anything is stored or started.
   Config config = load_config(a.config);
-  if (!a.study.empty()) config.study.name = a.study;
-  if (!a.storage.empty()) config.storage = a.storage;
-  if (a.trials > 0) config.study.budget = a.trials;
-  if (a.parallel > 0) config.parallel = a.parallel;
+  apply_overrides(config, {a.study, a.storage, a.trials, a.parallel});
   if (a.seed >= 0) config.study.sampler.seed = static_cast<std::uint64_t>(a.seed);
+  config.study.allow_space_change = a.allow_space_change;
 
   auto executor = make_executor(config);  // checks the program exists before touching storage
+  check_trial_root(config);               // no other study's trial folders
   auto storage = open_storage(config.storage);
-  Study study(storage, config.study);
+  Study study(storage, config.study);     // refuses a changed space unless allowed
+  claim_trial_root(config);
 
   TuneOptions options;
   options.parallel = config.parallel;
@@ -155,7 +157,7 @@ void tune(const TuneArgs& a) {
 
   TrialCounts c = study.counts();
   fmt::print("study '{}' in {}: {} complete, {} pruned, {} failed{} ({} trials run here in {})\n",
-             config.study.name, config.storage, c.complete, c.pruned, c.failed,
+             config.study.name, redacted_url(config.storage), c.complete, c.pruned, c.failed,
              c.running ? fmt::format(", {} running elsewhere", c.running) : "", summary.started,
              clock_text(summary.elapsed_seconds));
   if (summary.best) {
@@ -198,6 +200,9 @@ CommandRegistrar registrar(10, [](CLI::App& app) {
   cmd->add_option("--parallel", args->parallel, "Trials at a time (overrides budget.parallel)")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args->seed, "Sampler seed (overrides sampler.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->add_flag("--allow-space-change", args->allow_space_change,
+                "Continue the study although its parameters changed (the old space is kept in the "
+                "study's caviar:space_changes attribute)");
   cmd->callback([args] { tune(*args); });
 });
 

@@ -7,10 +7,12 @@
 // With the study's config, the new file is that config with `study:` renamed and the
 // `parameters:` block replaced (everything else, comments included, kept as written).
 // With --storage/--study only, it holds study:, storage:, direction: and parameters:.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <functional>
 #include <fstream>
-#include <regex>
+#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -40,17 +42,27 @@ struct Args {
 
 // The next round's study name: "fashion" -> "fashion-zoom1", "fashion-zoom1" -> "fashion-zoom2".
 std::string next_name(const std::string& name) {
-  static const std::regex numbered(R"((.*)-zoom([0-9]+))");
-  std::smatch m;
-  if (std::regex_match(name, m, numbered)) return m[1].str() + "-zoom" + std::to_string(std::stoi(m[2]) + 1);
+  // By hand: std::regex recurses per character and overflows its stack on a long name.
+  const auto dash = name.rfind("-zoom");
+  if (dash != std::string::npos) {
+    const std::string digits = name.substr(dash + 5);
+    if (!digits.empty() && digits.size() <= 9 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return name.substr(0, dash) + "-zoom" + std::to_string(std::stol(digits) + 1);
+  }
   return name + "-zoom1";
 }
 
 // A word that reads back as the same string unquoted (config.cpp's scalar rules).
 bool plain_word(const std::string& s) {
-  static const std::regex word(R"([A-Za-z_][A-Za-z0-9_.-]*)");
-  static const std::regex special(R"(true|True|TRUE|false|False|FALSE|null|Null|NULL)");
-  return std::regex_match(s, word) && !std::regex_match(s, special);
+  static const std::set<std::string> special = {"true", "True", "TRUE", "false", "False", "FALSE",
+                                                "null", "Null", "NULL"};
+  if (s.empty() || special.count(s)) return false;
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!letter(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return letter(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  });
 }
 
 // A YAML scalar that reads back as `v` ("1e-3" as a string stays quoted).
@@ -61,6 +73,15 @@ std::string scalar(const json& v) {
 }
 
 std::string key(const std::string& name) { return plain_word(name) ? name : json(name).dump(); }
+
+// study:, storage: and direction: of a config written from --storage/--study. A password
+// in the URL is not written (libpq reads it from PGPASSWORD or ~/.pgpass instead).
+std::string storage_lines(const std::string& url, const std::string& study, const std::string& direction) {
+  const std::string kept = url_without_password(url);
+  return fmt::format("study: {}\n{}storage: {}\ndirection: {}\n", study,
+                     kept == url ? "" : "# the storage's password is not written here: give it in PGPASSWORD or ~/.pgpass\n",
+                     scalar(json(kept)), direction);
+}
 
 // A value for a comment: floats to 4 significant digits.
 std::string brief(const Parameter& p, double internal) {
@@ -247,10 +268,8 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
     } else {
       text = header + "# objective:, sampler: and budget: are not stored with a study: add them "
                       "before `caviar tune`.\n" +
-             fmt::format("study: {}\nstorage: {}\ndirection: {}\n", key(study),
-                         scalar(json(a->where.storage.empty() ? std::string("sqlite:///caviar.db")
-                                                              : a->where.storage)),
-                         to_string(s.view.record().direction)) +
+             storage_lines(a->where.storage.empty() ? std::string("sqlite:///caviar.db") : a->where.storage,
+                           key(study), to_string(s.view.record().direction)) +
              parameters;
     }
     std::ofstream out(a->out, std::ios::trunc);

@@ -12,6 +12,9 @@ namespace caviar::attr {
 
 // The search space, as the list of config definitions (SearchSpace::to_config_json).
 inline constexpr const char* kSpace = "caviar:space";
+// Each time the space was changed on purpose (--allow-space-change):
+// [{"changed": UTC time, "old": the space before, "changes": ["parameters.lr: was ..."]}].
+inline constexpr const char* kSpaceChanges = "caviar:space_changes";
 // The zoom sampler's boxes, round by round: {"rounds": [...]}.
 inline constexpr const char* kZoom = "caviar:zoom";
 

@@ -39,8 +39,19 @@ struct CommandObjective {
   std::string step_key = "epoch";             // the key that numbers intermediate reports
 };
 
+// What a config (and the command line's overrides) may ask for; each is checked before
+// anything is stored or started (docs/config.md#limits).
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;  // the file, 1 MiB
+inline constexpr std::size_t kMaxConfigValues = 100'000;  // YAML nodes, aliases counted each use
+inline constexpr int kMaxConfigDepth = 64;                // nested mappings and lists
+inline constexpr int kMaxParallel = 1024;                 // budget.parallel, --parallel
+inline constexpr int kMaxTrials = 1'000'000;              // budget.trials, --trials
+inline constexpr std::chrono::hours kMaxDuration{24 * 366};  // any duration: one year
+inline constexpr std::size_t kMaxNameLength = 512;        // a study's name (Optuna's column)
+
 struct Config {
   std::filesystem::path file;   // where it was read from ("" if from text)
+  std::filesystem::path base_dir;  // relative paths resolve against this (the file's folder)
   std::string storage = "sqlite:///caviar.db";
   StudyOptions study;
   std::optional<CommandObjective> command;
@@ -50,8 +61,17 @@ struct Config {
   std::optional<std::chrono::milliseconds> time_limit;
   std::optional<PbtOptions> pbt;  // scheduler: {name: pbt, ...}; see pbt.h
   std::filesystem::path trial_root;  // trial folders: <trial_root>/<number>/
+  bool trial_dir_given = false;      // trial_dir: in the file; else default_trial_root()
   json raw;                     // the whole config as JSON
 };
+
+// The command line's overrides of a config (--study, --storage, --trials, --parallel),
+// checked like the file's own values; the trial folders follow the study they name.
+struct ConfigOverrides {
+  std::string study, storage;
+  std::optional<long long> trials, parallel;
+};
+void apply_overrides(Config& config, const ConfigOverrides& overrides);
 
 // Reads and checks a config file. Throws ConfigError with the path of the bad key.
 Config load_config(const std::filesystem::path& file);
@@ -59,11 +79,31 @@ Config load_config(const std::filesystem::path& file);
 Config parse_config(const std::string& yaml, const std::filesystem::path& base_dir,
                     const std::string& source = "config");
 
-// "90" or 90 (seconds), "500ms", "30s", "20m", "1.5h", "2d". Throws ConfigError.
+// "90" or 90 (seconds), "500ms", "30s", "20m", "1.5h", "2d", at most kMaxDuration.
+// Throws ConfigError.
 std::chrono::milliseconds parse_duration(const json& value, const std::string& where);
 
 // A storage URL with relative SQLite paths made relative to `base_dir`.
 std::string resolve_storage_url(const std::string& url, const std::filesystem::path& base_dir);
+
+// A study's name as a study may have it: not empty, at most kMaxNameLength bytes, no
+// control characters. Throws ConfigError at `where`.
+void check_study_name(const std::string& name, const std::string& where);
+
+// The trial folders of a study when the config names none:
+//   <base_dir>/caviar-runs/<the name, made safe>-<8 hex digits>
+// The safe name keeps letters, digits, '.', '_' and '-' (at most 64, never starting with
+// '.'); the digits hash the real name and the storage (its path, or its URL without the
+// password), so that two studies never share a folder and none lands outside caviar-runs.
+std::filesystem::path default_trial_root(const std::filesystem::path& base_dir,
+                                         const std::string& storage, const std::string& study);
+
+// Makes sure no other study uses the config's trial folders: <trial_root>/.caviar-study
+// names the study that owns them. check_trial_root() only reads (call it before anything
+// is stored; throws ConfigError at "trial_dir" for a folder that another study owns);
+// claim_trial_root() writes the file once the study is open.
+void check_trial_root(const Config& config);
+void claim_trial_root(const Config& config);
 
 // Names that a command may use as {placeholders} besides the parameters.
 const std::vector<std::string>& builtin_placeholders();

@@ -135,8 +135,9 @@ using EpochCallback = std::function<bool(const EpochReport&)>;
 // What a whole run gave: a plain value.
 struct TrainResult {
   std::vector<EpochReport> epochs;  // one per completed epoch
-  bool diverged = false;     // a mini-batch loss was NaN or infinite
+  bool diverged = false;     // a loss became NaN or infinite, or exploded (trainer.h)
   int diverged_epoch = 0;    // the epoch in which it happened (when diverged)
+  std::string diverged_reason;  // how: "the training loss 4613 is over 10 times ..."
   bool stopped_early = false;  // the callback returned false
   double test_loss = 0;      // on the held-out test set; NaN when diverged
   double test_acc = 0;

@@ -151,4 +151,21 @@ std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = Op
 
 std::shared_ptr<Storage> make_memory_storage();
 
+// The one way a storage URL reaches a message, a printout or a file: the URL with its
+// password ("user:password@", or a "password=" parameter, in any scheme, misspelt ones
+// included) replaced by "***". A URL of more than 4096 characters is an error anyway; its
+// text is not shown at all.
+std::string redacted_url(const std::string& url);
+// The URL without its password at all (for a config that caviar writes: libpq then takes
+// the password from PGPASSWORD or ~/.pgpass).
+std::string url_without_password(const std::string& url);
+// `text` (a library's message about `url`, which may quote parts of it) with the URL's
+// password taken out wherever it shows, as written or percent-decoded.
+std::string without_secrets_of(const std::string& url, const std::string& text);
+// Remembers the passwords of `url` (open_storage() and the config do, for every URL they
+// see), so that without_noted_secrets() can take them out of any message: the command
+// line's last line of defence, for a message that quotes a URL another way.
+void note_secrets_of(const std::string& url);
+std::string without_noted_secrets(std::string text);
+
 }  // namespace caviar

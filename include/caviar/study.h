@@ -39,12 +39,23 @@ struct StudyOptions {
   int retry = 0;              // times a failed trial's params are run again
   std::chrono::milliseconds heartbeat{10000};  // interval between heartbeats
   std::chrono::milliseconds stale_after{60000};  // no beat for this long: stale
+  // A study stored with other parameters is refused (UsageError naming what changed)
+  // unless this is set; then the new space replaces it, and the old one is kept in the
+  // study's "caviar:space_changes" attribute: [{changed, old, changes}, ...].
+  bool allow_space_change = false;
 };
+
+// What changed between two spaces in SearchSpace::to_config_json()'s form, one line per
+// parameter: "parameters.lr: was float [1e-05, 1] log, now int [1, 10]". Empty when they
+// hold the same parameters (their order aside).
+std::vector<std::string> space_changes(const json& before, const json& after);
 
 class Study {
  public:
   // Opens (or creates) the study in `storage`. The search space is stored with the study
-  // (system attribute "caviar:space") so that other commands can read it back.
+  // (system attribute "caviar:space") so that other commands can read it back; a study
+  // stored with another space is refused before anything is written (see
+  // StudyOptions::allow_space_change).
   Study(std::shared_ptr<Storage> storage, StudyOptions options);
 
   const StudyOptions& options() const { return options_; }

@@ -41,7 +41,8 @@ Trainer::Trainer(const TrainConfig& config, int inputs, int classes)
       network_(layer_sizes(config, inputs, classes), rng_),
       optimizer_(make_optimizer(config, network_.parameters().size())),
       team_(config.threads),
-      member_losses_(static_cast<std::size_t>(config.threads)) {
+      member_losses_(static_cast<std::size_t>(config.threads)),
+      chance_loss_(std::log(std::max(classes, 2))) {
   const Eigen::Index slice = (config.batch_size + config.threads - 1) / config.threads;
   for (int m = 0; m < config.threads; ++m)
     workspaces_.emplace_back(network_, std::max(slice, kScoreChunk));
@@ -87,11 +88,16 @@ Trainer::EpochLoss Trainer::train_epoch(const DataView& data, double learning_ra
     });
     const double batch_loss = std::accumulate(member_losses_.begin(), member_losses_.end(), 0.0);
     if (!std::isfinite(batch_loss)) return {std::numeric_limits<double>::quiet_NaN(), true};
+    if (!initial_loss_) initial_loss_ = batch_loss / static_cast<double>(batch);
     loss_sum += batch_loss;
     seen += batch;
     if (max_steps > 0) --max_steps;
   }
   return {seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0, false};
+}
+
+double Trainer::divergence_threshold() const {
+  return kDivergenceFactor * std::max(initial_loss_.value_or(chance_loss_), chance_loss_);
 }
 
 Trainer::Score Trainer::score(const DataView& data) {
@@ -144,6 +150,15 @@ TrainResult train(const TrainConfig& config, const EpochCallback& on_epoch) {
     if (loss.diverged) {
       result.diverged = true;
       result.diverged_epoch = epoch;
+      result.diverged_reason = "the loss became NaN or infinite";
+      break;
+    }
+    if (loss.mean_loss > trainer.divergence_threshold()) {
+      result.diverged = true;
+      result.diverged_epoch = epoch;
+      result.diverged_reason = fmt::format(
+          "the training loss {:.4g} is over {:g} times the starting loss {:.4g}", loss.mean_loss,
+          Trainer::kDivergenceFactor, std::max(trainer.starting_loss(), std::log(splits.train.num_classes())));
       break;
     }
     report.train_loss = loss.mean_loss;
@@ -154,6 +169,7 @@ TrainResult train(const TrainConfig& config, const EpochCallback& on_epoch) {
     if (!std::isfinite(report.val_loss)) {
       result.diverged = true;
       result.diverged_epoch = epoch;
+      result.diverged_reason = "the validation loss became NaN or infinite";
       break;
     }
     if (!checkpoint.empty()) trainer.save(checkpoint, epoch);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "caviar/nn.h"
@@ -27,6 +28,15 @@ class Trainer {
   // Trains on `data` in mini-batches, reshuffled on every call, at learning rate α.
   // Stops after `max_steps` batches when that is >= 0 (warm-up, tests).
   EpochLoss train_epoch(const DataView& data, double learning_rate, std::int64_t max_steps = -1);
+
+  // A run has diverged when an epoch's mean training loss exceeds this: kDivergenceFactor
+  // times the larger of its starting loss (its first batch's, before any update) and the
+  // loss of a uniform guess, ln(classes). No run that learns comes near it (the loss of a
+  // guess is where every run starts); one whose steps are far too large shoots past it
+  // in its first epoch (sgd at lr 1e4 on Fashion-MNIST: about 4,600 against 23).
+  static constexpr double kDivergenceFactor = 10;
+  double divergence_threshold() const;
+  double starting_loss() const { return initial_loss_.value_or(chance_loss_); }
 
   // Mean loss and accuracy of the current network on `data`.
   struct Score {
@@ -52,6 +62,8 @@ class Trainer {
   std::vector<Workspace> workspaces_;  // one per team member
   std::vector<double> member_losses_;
   std::vector<Eigen::Index> order_;    // the epoch's shuffled sample order
+  double chance_loss_;                  // ln(classes): the loss of a uniform guess
+  std::optional<double> initial_loss_;  // the first batch's mean loss, before its update
 };
 
 }  // namespace caviar::nn

@@ -73,7 +73,7 @@ class MlpExecutor final : public Executor {
     out.attrs[attr::kSeconds] = result.seconds;
     out.attrs[attr::kEpochs] = curve;
     if (result.diverged) {
-      out.reason = fmt::format("diverged: the loss became NaN or infinite in epoch {}", result.diverged_epoch);
+      out.reason = fmt::format("diverged in epoch {}: {}", result.diverged_epoch, result.diverged_reason);
       out.value.reset();
       return out;
     }

@@ -1,5 +1,7 @@
 #include "run/trial_output.h"
 
+#include <cmath>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -58,6 +60,10 @@ void MetricScanner::end_token() {
       const double v = std::strtod(text.c_str(), &end);
       if (token_size_ > kTokenLimit || text.empty() || *end != '\0') {
         error_ = fmt::format("'{}' is not a number", clip_text(token_, 120, token_size_));
+      } else if (key == step_key_ && key != metric_ &&
+                 !(std::isfinite(v) && v == std::floor(v) && v >= -0x1p63 && v < 0x1p63)) {
+        // A step numbers a report: a whole number that an int64 holds (not nan, 1.5, 1e300).
+        error_ = fmt::format("'{}' is not a whole number of steps", clip_text(token_, 120, token_size_));
       } else {
         (key == metric_ ? line_.metric : line_.step) = v;
       }

@@ -3,7 +3,10 @@
 #include "caviar/tuner.h"
 
 #include <mutex>
+#include <system_error>
 #include <thread>
+
+#include <fmt/core.h>
 
 #include "caviar/error.h"
 #include "run/heartbeat.h"
@@ -68,8 +71,23 @@ TuneSummary Tuner::run() {
   };
 
   std::vector<std::thread> pool;
-  for (int i = 0; i < options_.parallel; ++i) pool.emplace_back(worker);
-  progress.watch(options_.parallel);
+  for (int i = 0; i < options_.parallel; ++i) {
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error& e) {
+      // The system gives no more threads (a thread limit, or no memory for stacks): the
+      // workers started stop, and run() says why instead of ending the process.
+      try {
+        throw ConfigError("parallel", fmt::format("the system refused thread {} of {} ({}); run fewer "
+                                                  "trials at a time (--parallel)",
+                                                  i + 1, options_.parallel, e.what()));
+      } catch (...) {
+        fail();
+      }
+      break;
+    }
+  }
+  progress.watch(static_cast<int>(pool.size()));
   for (auto& t : pool) t.join();
 
   TuneSummary summary = progress.summary();

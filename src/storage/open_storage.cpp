@@ -10,6 +10,11 @@
 namespace caviar {
 
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
+  // Every message below shows the URL as redacted_url() gives it: never its password.
+  note_secrets_of(url);
+  if (url.size() > 4096)
+    throw StorageError("storage", fmt::format("a URL of {} characters; a storage URL is at most 4096", url.size()));
+  if (url.find('\0') != std::string::npos) throw StorageError("storage", "the URL contains a NUL character");
   if (url.empty() || url == "memory" || url == "memory://") return make_memory_storage();
   const std::string sqlite = "sqlite:///";
   if (url.rfind(sqlite, 0) == 0) {
@@ -21,15 +26,15 @@ std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
       if (query == "schema=v3.0.0.d" || query == "schema=v3.2.0.a")
         schema = query.substr(7);
       else
-        throw StorageError(url, fmt::format("unknown option '{}'; the one option is "
-                                            "schema=v3.0.0.d or schema=v3.2.0.a", query));
+        throw StorageError(redacted_url(url), fmt::format("unknown option '{}'; the one option is "
+                                            "schema=v3.0.0.d or schema=v3.2.0.a", redacted_url(query)));
     }
-    if (path.empty()) throw StorageError(url, "no file name after sqlite:///");
+    if (path.empty()) throw StorageError(redacted_url(url), "no file name after sqlite:///");
     return detail::make_sqlite_storage(path, schema, mode);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return detail::make_postgres_storage(url, mode);
-  throw StorageError(url, "unknown storage URL; use sqlite:///file.db (relative), "
+  throw StorageError(redacted_url(url), "unknown storage URL; use sqlite:///file.db (relative), "
                           "sqlite:////abs/file.db, postgresql://user@host/database or memory");
 }
 

@@ -179,12 +179,8 @@ std::string one_line(std::string message) {
   return message;
 }
 
-// The URL as it may be shown: without a password.
-std::string redacted(const std::string& url) {
-  static const std::regex in_authority(R"(^(postgres(?:ql)?://[^:/@]*):[^@]*@)");
-  static const std::regex in_query(R"(([?&]password=)[^&]*)");
-  return std::regex_replace(std::regex_replace(url, in_authority, "$1:***@"), in_query, "$1***");
-}
+// The URL as it may be shown: without a password (the one redaction, storage.h).
+std::string redacted(const std::string& url) { return redacted_url(url); }
 
 // Thrown inside a transaction when it should run again: the connection dropped, or the
 // server asked for a retry (serialization failure, deadlock).
@@ -323,7 +319,8 @@ class PostgresStorage final : public detail::SqlStorage {
     const char* values[] = {"10", "10", "5", "3", url_.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string why = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
+      // libpq may quote a part of the URL (a bad %-escape in the password, say)
+      std::string why = conn_ ? without_secrets_of(url_, one_line(PQerrorMessage(conn_))) : "out of memory";
       PQfinish(conn_);
       conn_ = nullptr;
       throw StorageError(where_, "cannot connect to PostgreSQL: " + why);

@@ -2,16 +2,22 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
-#include <regex>
+#include <iterator>
+#include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/core.h>
 
 #include "caviar/error.h"
 #include "base/format.h"
+#include "caviar/storage.h"
 
 namespace caviar {
 namespace {
@@ -23,45 +29,99 @@ std::string yaml_place(const YAML::Node& node) {
   return m.line >= 0 ? fmt::format(" (line {})", m.line + 1) : std::string();
 }
 
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// A value as an error message shows it: JSON, cut short.
+std::string shown(const json& v) {
+  std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  return text.size() <= 80 ? text : text.substr(0, 60) + fmt::format("... ({} characters)", text.size());
+}
+
+// [-+]?[0-9]+, by hand: std::regex recurses per character and overflows the stack on a
+// long value.
+bool integer_text(const std::string& t) {
+  std::size_t i = t.size() && (t[0] == '+' || t[0] == '-') ? 1 : 0;
+  if (i == t.size()) return false;
+  for (; i < t.size(); ++i)
+    if (!digit(t[i])) return false;
+  return true;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool real_text(const std::string& t) {
+  const std::size_t n = t.size();
+  std::size_t i = n && (t[0] == '+' || t[0] == '-') ? 1 : 0;
+  std::size_t whole = 0, fraction = 0;
+  while (i < n && digit(t[i])) ++i, ++whole;
+  if (i < n && t[i] == '.')
+    for (++i; i < n && digit(t[i]); ++i) ++fraction;
+  if (whole == 0 && fraction == 0) return false;
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    std::size_t exponent = 0;
+    while (i < n && digit(t[i])) ++i, ++exponent;
+    if (exponent == 0) return false;
+  }
+  return i == n;
+}
+
 json scalar_to_json(const YAML::Node& node) {
   const std::string& text = node.Scalar();
   if (node.Tag() == "!") return text;  // quoted: always a string
   if (text == "~" || text == "null" || text == "Null" || text == "NULL" || text.empty()) return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  static const std::regex integer(R"([-+]?[0-9]+)");
-  static const std::regex real(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(text, integer)) {
+  if (integer_text(text)) {
     try { return std::stoll(text); } catch (...) {}
   }
-  if (std::regex_match(text, real)) return std::strtod(text.c_str(), nullptr);
+  if (real_text(text)) return std::strtod(text.c_str(), nullptr);
   if (text == ".inf" || text == "+.inf") return HUGE_VAL;
   if (text == "-.inf") return -HUGE_VAL;
   return text;
 }
 
 // YAML to JSON; mappings become arrays of [key, value] pairs first so that order survives
-// where it matters (parameters), then objects elsewhere.
-json to_json(const YAML::Node& node, const std::string& where, bool keep_order = false) {
+// where it matters (parameters), then objects elsewhere. Every node made counts against
+// kMaxConfigValues: an alias is expanded each time it is used, so a few lines of aliases
+// of aliases ("billion laughs") would otherwise fill the memory.
+struct Expansion {
+  std::size_t nodes = 0;
+};
+
+json to_json(const YAML::Node& node, const std::string& where, Expansion& expansion,
+             bool keep_order = false, int depth = 0) {
+  if (++expansion.nodes > kMaxConfigValues)
+    throw ConfigError(where.empty() ? "config" : where,
+                      fmt::format("more than {} values{}; YAML aliases (*name) count once for every "
+                                  "use: is an alias used inside another one?",
+                                  kMaxConfigValues, yaml_place(node)));
+  if (depth > kMaxConfigDepth)
+    throw ConfigError(where.empty() ? "config" : where,
+                      fmt::format("nested more than {} levels deep{}", kMaxConfigDepth, yaml_place(node)));
   switch (node.Type()) {
     case YAML::NodeType::Null: return nullptr;
     case YAML::NodeType::Scalar: return scalar_to_json(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
       std::size_t i = 0;
-      for (const auto& item : node) out.push_back(to_json(item, fmt::format("{}[{}]", where, i++)));
+      for (const auto& item : node)
+        out.push_back(to_json(item, fmt::format("{}[{}]", where, i++), expansion, false, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
       json object = json::object();
       json ordered = json::array();
       for (const auto& kv : node) {
+        if (!kv.first.IsScalar())
+          throw ConfigError(where.empty() ? "config" : where,
+                            "a key must be a name, not a list or mapping" + yaml_place(kv.first));
         std::string key = kv.first.Scalar();
         std::string at = where.empty() ? key : where + "." + key;
         if (object.contains(key))
           throw ConfigError(at, "defined twice" + yaml_place(kv.first));
-        object[key] = to_json(kv.second, at);
-        ordered.push_back({key, object[key]});
+        object[key] = to_json(kv.second, at, expansion, false, depth + 1);
+        if (keep_order) ordered.push_back({key, object[key]});
       }
       return keep_order ? ordered : object;
     }
@@ -82,34 +142,88 @@ void check_keys(const json& object, const std::string& where,
 }
 
 std::string text_of(const json& v, const std::string& where) {
-  if (!v.is_string()) throw ConfigError(where, "must be a text, got " + v.dump());
+  if (!v.is_string()) throw ConfigError(where, "must be a text, got " + shown(v));
   return v.get<std::string>();
 }
 
-int positive_int(const json& v, const std::string& where) {
-  if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1'000'000'000)
-    throw ConfigError(where, "must be a positive whole number, got " + v.dump());
-  return v.get<int>();
+// A whole number in [low, high]; a larger one is refused, never truncated.
+int bounded_int(const json& v, const std::string& where, long long low, long long high) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < low || v.get<std::int64_t>() > high)
+    throw ConfigError(where, fmt::format("must be a whole number from {} to {}, got {}", low, high, shown(v)));
+  return static_cast<int>(v.get<std::int64_t>());
 }
 
-// Every {name} in the command must be a parameter or a built-in placeholder.
+// Every {name} in the command must be a parameter or a built-in placeholder. Scanned by
+// hand (the executor's std::regex recurses once per character of a name, so a name is
+// limited: a '{' followed by thousands of name characters would overflow its stack).
+constexpr std::size_t kMaxPlaceholderName = 256;
+
+bool name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
 void check_placeholders(const CommandObjective& c, const SearchSpace& space) {
-  static const std::regex placeholder(R"(\{([A-Za-z_][A-Za-z0-9_.-]*)\})");
   std::vector<std::string> names;
   for (const auto& p : space.params()) names.push_back(p.name);
   for (const auto& b : builtin_placeholders()) names.push_back(b);
   for (std::size_t i = 0; i < c.argv.size(); ++i) {
     const std::string& arg = c.argv[i];
-    for (auto it = std::sregex_iterator(arg.begin(), arg.end(), placeholder);
-         it != std::sregex_iterator(); ++it) {
-      std::string name = (*it)[1];
+    const std::string where = fmt::format("objective.command[{}]", i);
+    for (std::size_t at = 0; at < arg.size(); ++at) {
+      if (arg[at] != '{' || at + 1 >= arg.size() || !name_start(arg[at + 1])) continue;
+      std::size_t end = at + 2;
+      while (end < arg.size() && name_char(arg[end])) ++end;
+      if (end - at - 1 > kMaxPlaceholderName)
+        throw ConfigError(where, fmt::format("a '{{' followed by {} name characters; a placeholder's name "
+                                             "is at most {}", end - at - 1, kMaxPlaceholderName));
+      if (end >= arg.size() || arg[end] != '}') continue;
+      std::string name = arg.substr(at + 1, end - at - 1);
+      at = end;
       if (std::find(names.begin(), names.end(), name) != names.end()) continue;
       std::string hint = detail::closest(name, names);
-      throw ConfigError(fmt::format("objective.command[{}]", i),
-                        fmt::format("'{{{}}}' names no parameter{}", name,
-                                    hint.empty() ? "" : "; did you mean '{" + hint + "}'?"));
+      throw ConfigError(where, fmt::format("'{{{}}}' names no parameter{}", name,
+                                           hint.empty() ? "" : "; did you mean '{" + hint + "}'?"));
     }
   }
+}
+
+// A path's text as a config may hold it; a NUL would cut it short in every system call.
+std::string path_text(const json& v, const std::string& where) {
+  if (!v.is_string()) throw ConfigError(where, "must be a text, got " + shown(v));
+  std::string text = v.get<std::string>();
+  if (text.find('\0') != std::string::npos) throw ConfigError(where, "contains a NUL character");
+  return text;
+}
+
+// FNV-1a, 64 bits: a stable hash (std::hash may differ between builds).
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// What identifies a storage in a folder name: a SQLite file's absolute path, or the URL
+// without its password.
+std::string storage_identity(const std::string& url) {
+  const std::string sqlite = "sqlite:///";
+  if (url.rfind(sqlite, 0) == 0) {
+    std::string path = url.substr(sqlite.size());
+    if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+    std::error_code ec;
+    fs::path absolute = fs::absolute(path, ec);
+    return sqlite + (ec ? path : absolute.lexically_normal().string());
+  }
+  return redacted_url(url);
+}
+
+constexpr const char* kOwnerFile = ".caviar-study";
+
+json owner_of(const Config& config) {
+  return {{"study", config.study.name}, {"storage", storage_identity(config.storage)}};
 }
 
 }  // namespace
@@ -120,23 +234,42 @@ const std::vector<std::string>& builtin_placeholders() {
 }
 
 std::chrono::milliseconds parse_duration(const json& v, const std::string& where) {
+  // A number, then a unit; by hand, since std::regex overflows its stack on a long text.
   double seconds = -1;
   if (v.is_number()) {
     seconds = v.get<double>();
   } else if (v.is_string()) {
-    static const std::regex form(R"(\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|min|h|d)?\s*)");
-    std::smatch m;
-    std::string text = v.get<std::string>();
-    if (std::regex_match(text, m, form)) {
-      double n = std::stod(m[1]);
-      std::string unit = m[2];
-      double scale = unit == "ms" ? 0.001 : unit == "m" || unit == "min" ? 60
-                   : unit == "h" ? 3600 : unit == "d" ? 86400 : 1;
-      seconds = n * scale;
+    const std::string text = v.get<std::string>();
+    std::size_t i = 0, n = text.size();
+    auto space = [&] { while (i < n && std::isspace(static_cast<unsigned char>(text[i]))) ++i; };
+    space();
+    const std::size_t number_start = i;
+    std::size_t whole = 0, fraction = 0;
+    bool dot = false;
+    while (i < n && digit(text[i])) ++i, ++whole;
+    if (i < n && text[i] == '.') {
+      dot = true;
+      for (++i; i < n && digit(text[i]); ++i) ++fraction;
     }
+    const std::size_t number_end = i;
+    space();
+    const std::size_t unit_start = i;
+    while (i < n && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string unit = text.substr(unit_start, i - unit_start);
+    space();
+    static const std::map<std::string, double> units = {
+        {"", 1}, {"ms", 0.001}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}};
+    const auto scale = units.find(unit);
+    const bool number_ok = dot ? fraction > 0 : whole > 0;
+    if (number_ok && i == n && scale != units.end())
+      seconds = std::strtod(text.substr(number_start, number_end - number_start).c_str(), nullptr) *
+                scale->second;
   }
   if (!(seconds >= 0) || !std::isfinite(seconds))
-    throw ConfigError(where, "must be a duration such as 30s, 20m, 1.5h or a number of seconds, got " + v.dump());
+    throw ConfigError(where, "must be a duration such as 30s, 20m, 1.5h or a number of seconds, got " + shown(v));
+  const double most = std::chrono::duration<double>(kMaxDuration).count();
+  if (seconds > most)
+    throw ConfigError(where, fmt::format("at most {}d (a year), got {}", kMaxDuration.count() / 24, shown(v)));
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
 }
 
@@ -157,7 +290,13 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
                                           e.mark.line + 1, e.mark.column + 1));
   }
   if (!root.IsMap()) throw ConfigError(source, "expected a mapping (study:, parameters:, ...)");
-  json c = to_json(root, "");
+  Expansion expansion;
+  json c;
+  try {
+    c = to_json(root, "", expansion);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source, fmt::format("not valid YAML: {}", e.msg));
+  }
   check_keys(c, "", {"study", "storage", "direction", "metric", "step", "objective", "parameters",
                      "sampler", "pruner", "scheduler", "budget", "retry", "heartbeat", "stale_after",
                      "trial_dir"});
@@ -167,14 +306,20 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   StudyOptions& s = config.study;
   if (!c.contains("study")) throw ConfigError("study", "missing: every config names its study");
   s.name = text_of(c["study"], "study");
-  if (s.name.empty()) throw ConfigError("study", "the name is empty");
+  check_study_name(s.name, "study");
   if (c.contains("direction")) s.direction = direction_from_string(text_of(c["direction"], "direction"));
-  if (c.contains("storage")) config.storage = text_of(c["storage"], "storage");
+  if (c.contains("storage")) {
+    if (!c["storage"].is_string())  // not shown: it may hold a password
+      throw ConfigError("storage", "must be a URL, such as sqlite:///caviar.db or postgresql://user@host/db");
+    config.storage = path_text(c["storage"], "storage");
+    note_secrets_of(config.storage);
+  }
   config.storage = resolve_storage_url(config.storage, base_dir);
 
   if (!c.contains("parameters")) throw ConfigError("parameters", "missing: what should be tuned?");
   {
-    json ordered = to_json(root["parameters"], "parameters", true);
+    Expansion again;  // the same nodes as above, in order
+    json ordered = to_json(root["parameters"], "parameters", again, true);
     if (!ordered.is_array() || ordered.empty())
       throw ConfigError("parameters", "expected a mapping of parameter names to definitions");
     json list = json::array();
@@ -211,15 +356,11 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   if (c.contains("budget")) {
     const json& b = c["budget"];
     check_keys(b, "budget", {"trials", "parallel", "time"});
-    if (b.contains("trials")) s.budget = positive_int(b["trials"], "budget.trials");
-    if (b.contains("parallel")) config.parallel = positive_int(b["parallel"], "budget.parallel");
+    if (b.contains("trials")) s.budget = bounded_int(b["trials"], "budget.trials", 1, kMaxTrials);
+    if (b.contains("parallel")) config.parallel = bounded_int(b["parallel"], "budget.parallel", 1, kMaxParallel);
     if (b.contains("time")) config.time_limit = parse_duration(b["time"], "budget.time");
   }
-  if (c.contains("retry")) {
-    if (!c["retry"].is_number_integer() || c["retry"].get<int>() < 0)
-      throw ConfigError("retry", "must be a whole number >= 0, got " + c["retry"].dump());
-    s.retry = c["retry"].get<int>();
-  }
+  if (c.contains("retry")) s.retry = bounded_int(c["retry"], "retry", 0, 100);
   if (c.contains("heartbeat")) s.heartbeat = parse_duration(c["heartbeat"], "heartbeat");
   if (c.contains("stale_after")) s.stale_after = parse_duration(c["stale_after"], "stale_after");
   else s.stale_after = std::max(s.stale_after, 4 * s.heartbeat);
@@ -263,7 +404,7 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     if (o.contains("args")) throw ConfigError("objective.args", "only a builtin objective takes args");
     cmd.workdir = base_dir;
     if (o.contains("workdir")) {
-      fs::path w = text_of(o["workdir"], "objective.workdir");
+      fs::path w = path_text(o["workdir"], "objective.workdir");
       cmd.workdir = w.is_absolute() ? w : base_dir / w;
       if (!fs::is_directory(cmd.workdir))
         throw ConfigError("objective.workdir", "no such folder: " + cmd.workdir.string());
@@ -293,29 +434,163 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     }
   }
 
-  std::string trial_dir = c.contains("trial_dir") ? text_of(c["trial_dir"], "trial_dir")
-                                                  : "caviar-runs/" + s.name;
-  config.trial_root = fs::path(trial_dir).is_absolute() ? fs::path(trial_dir) : base_dir / trial_dir;
+  config.base_dir = base_dir;
+  config.trial_dir_given = c.contains("trial_dir");
+  if (config.trial_dir_given) {
+    fs::path trial_dir = path_text(c["trial_dir"], "trial_dir");
+    if (trial_dir.empty()) throw ConfigError("trial_dir", "the folder is empty; remove trial_dir for the default");
+    config.trial_root = trial_dir.is_absolute() ? trial_dir : base_dir / trial_dir;
+  } else {
+    config.trial_root = default_trial_root(base_dir, config.storage, s.name);
+  }
   return config;
 }
 
-Config load_config(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    std::string why = fs::exists(file) ? "cannot be read" : "no such file";
-    throw ConfigError(file.string(), why);
+namespace {
+
+// At most kMaxConfigBytes of the file, whatever it is (/dev/zero and a FIFO that never
+// ends included): one byte more than the limit is an error, not a truncation.
+std::string read_config_text(const fs::path& file) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw ConfigError(file.string(), "a folder, not a config file");
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    throw ConfigError(file.string(), error == ENOENT ? "no such file"
+                                                     : fmt::format("cannot be read: {}", std::strerror(error)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  char chunk[65536];
+  while (text.size() <= kMaxConfigBytes) {
+    const std::size_t want = std::min(sizeof chunk, kMaxConfigBytes + 1 - text.size());
+    const ssize_t n = ::read(fd, chunk, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw ConfigError(file.string(), fmt::format("cannot be read: {}", std::strerror(error)));
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (text.size() > kMaxConfigBytes)
+    throw ConfigError(file.string(), fmt::format("larger than {} KiB: a config file is at most that "
+                                                 "(is it the right file?)", kMaxConfigBytes / 1024));
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    throw ConfigError(file.string(), fmt::format("not a text file: a NUL byte at offset {}", nul));
+  return text;
+}
+
+}  // namespace
+
+Config load_config(const fs::path& file) {
+  std::string text = read_config_text(file);
   fs::path base = fs::absolute(file).parent_path();
   try {
-    Config c = parse_config(text.str(), base, file.string());
+    Config c = parse_config(text, base, file.string());
     c.file = file;
     return c;
   } catch (const ConfigError& e) {
     if (e.where().rfind(file.string(), 0) == 0) throw;
     throw ConfigError(file.string() + ": " + e.where(), e.why());
   }
+}
+
+void check_study_name(const std::string& name, const std::string& where) {
+  if (name.empty()) throw ConfigError(where, "the name is empty");
+  if (name.size() > kMaxNameLength)
+    throw ConfigError(where, fmt::format("a name of {} characters; a study's name is at most {}",
+                                         name.size(), kMaxNameLength));
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f)
+      throw ConfigError(where, "the name holds a control character (a newline, tab or NUL)");
+}
+
+fs::path default_trial_root(const fs::path& base_dir, const std::string& storage, const std::string& study) {
+  std::string safe;
+  for (unsigned char c : study) {
+    if (safe.size() == 64) break;
+    safe += std::isalnum(c) || c == '.' || c == '_' || c == '-' ? static_cast<char>(c) : '_';
+  }
+  if (safe.empty() || safe[0] == '.') safe.insert(safe.begin(), '_');
+  const std::uint64_t hash = fnv1a(storage_identity(storage) + '\0' + study);
+  return base_dir / "caviar-runs" / fmt::format("{}-{:08x}", safe, static_cast<std::uint32_t>(hash ^ (hash >> 32)));
+}
+
+void apply_overrides(Config& config, const ConfigOverrides& o) {
+  if (!o.study.empty()) {
+    check_study_name(o.study, "--study");
+    config.study.name = o.study;
+  }
+  if (!o.storage.empty()) {
+    if (o.storage.find('\0') != std::string::npos) throw ConfigError("--storage", "contains a NUL character");
+    config.storage = o.storage;
+    note_secrets_of(config.storage);
+  }
+  if (o.trials) {
+    if (*o.trials < 1 || *o.trials > kMaxTrials)
+      throw ConfigError("--trials", fmt::format("must be a whole number from 1 to {}, got {}", kMaxTrials, *o.trials));
+    config.study.budget = static_cast<int>(*o.trials);
+  }
+  if (o.parallel) {
+    if (*o.parallel < 1 || *o.parallel > kMaxParallel)
+      throw ConfigError("--parallel", fmt::format("must be a whole number from 1 to {}, got {}", kMaxParallel, *o.parallel));
+    config.parallel = static_cast<int>(*o.parallel);
+  }
+  if (!config.trial_dir_given)
+    config.trial_root = default_trial_root(config.base_dir, config.storage, config.study.name);
+}
+
+void check_trial_root(const Config& config) {
+  const fs::path file = config.trial_root / kOwnerFile;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return;
+  json owner;
+  try {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.size() > 65536) throw std::runtime_error("too long");
+    owner = json::parse(text);
+  } catch (const std::exception&) {
+    throw ConfigError("trial_dir", fmt::format("{} is not caviar's (it should name the study that owns {}); "
+                                               "remove it or choose another trial_dir",
+                                               file.string(), config.trial_root.string()));
+  }
+  const json mine = owner_of(config);
+  if (owner == mine) return;
+  throw ConfigError("trial_dir",
+                    fmt::format("{} holds the trial folders of study '{}' in {}; study '{}' needs folders of "
+                                "its own: change or remove trial_dir (or, if it is the same study moved, "
+                                "delete {})",
+                                config.trial_root.string(), owner.value("study", std::string("?")),
+                                redacted_url(owner.value("storage", std::string("?"))), config.study.name,
+                                file.string()));
+}
+
+void claim_trial_root(const Config& config) {
+  check_trial_root(config);
+  std::error_code ec;
+  fs::create_directories(config.trial_root, ec);
+  if (ec)
+    throw ConfigError("trial_dir", fmt::format("cannot create {}: {}", config.trial_root.string(), ec.message()));
+  const fs::path file = config.trial_root / kOwnerFile;
+  if (fs::exists(file, ec)) return;
+  // Written aside, then linked into place: of two studies claiming one folder at once, one
+  // wins and the other reads a whole file and is refused.
+  const fs::path aside = config.trial_root / fmt::format("{}.{}", kOwnerFile, ::getpid());
+  {
+    std::ofstream out(aside, std::ios::trunc);
+    out << owner_of(config).dump(2) << "\n";
+    if (!out.flush())
+      throw ConfigError("trial_dir", fmt::format("cannot write {}", aside.string()));
+  }
+  const int linked = ::link(aside.c_str(), file.c_str());
+  const int error = errno;
+  fs::remove(aside, ec);
+  if (linked == 0) return;
+  if (error == EEXIST) return check_trial_root(config);
+  throw ConfigError("trial_dir", fmt::format("cannot write {}: {}", file.string(), std::strerror(error)));
 }
 
 }  // namespace caviar

@@ -1,16 +1,55 @@
 #include "caviar/study.h"
 
 #include <cmath>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "base/bounded_text.h"
+#include "base/format.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
 
 namespace caviar {
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string number_text(const json& v) {
+  if (v.is_number_float()) return detail::shortest(v.get<double>());
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// A parameter of a stored space in words: "float [1e-05, 1] log", "choice [sgd, adam]".
+std::string describe(const json& d) {
+  if (!d.is_object()) return d.dump();
+  std::string type = d.value("type", std::string("?"));
+  std::string out = type;
+  if (type == "choice" || type == "categorical") {
+    std::vector<std::string> values;
+    for (const auto& v : d.value("values", json::array())) values.push_back(number_text(v));
+    out += fmt::format(" [{}]", fmt::join(values, ", "));
+  } else {
+    out += fmt::format(" [{}, {}]", number_text(d.value("low", json())), number_text(d.value("high", json())));
+    if (d.contains("scale")) out += " " + number_text(d["scale"]);
+    if (d.contains("step")) out += " step " + number_text(d["step"]);
+  }
+  if (d.contains("when")) out += fmt::format(" when \"{}\"", number_text(d["when"]));
+  return out;
+}
+
+}  // namespace
 
 Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
     : storage_(std::move(storage)), options_(std::move(options)) {
@@ -22,9 +61,52 @@ Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
   json space = options_.space.to_config_json();
   auto stored = record_.system_attrs.find(attr::kSpace);
   if (stored == record_.system_attrs.end() || *stored != space) {
+    std::vector<std::string> changes;
+    if (stored != record_.system_attrs.end() && stored->is_array()) changes = space_changes(*stored, space);
+    if (!changes.empty() && !options_.allow_space_change)
+      throw UsageError("parameters",
+                       fmt::format("study '{}' was run with other parameters: {}. Name a new study "
+                                   "(study: or --study), or continue this one with --allow-space-change",
+                                   options_.name, fmt::join(changes, "; ")));
+    if (!changes.empty()) {
+      json history = record_.system_attrs.value(attr::kSpaceChanges, json::array());
+      if (!history.is_array()) history = json::array();
+      history.push_back({{"changed", utc_now()}, {"old", *stored}, {"changes", changes}});
+      storage_->set_study_attr(record_.id, attr::kSpaceChanges, history);
+      record_.system_attrs[attr::kSpaceChanges] = history;
+    }
     storage_->set_study_attr(record_.id, attr::kSpace, space);
     record_.system_attrs[attr::kSpace] = space;
   }
+}
+
+std::vector<std::string> space_changes(const json& before, const json& after) {
+  auto by_name = [](const json& space) {
+    std::vector<std::pair<std::string, json>> out;
+    if (!space.is_array()) return out;
+    for (const auto& d : space) {
+      if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) continue;
+      json definition = d;
+      definition.erase("name");
+      out.emplace_back(d["name"].get<std::string>(), definition);
+    }
+    return out;
+  };
+  const auto old_params = by_name(before), new_params = by_name(after);
+  auto find = [](const auto& params, const std::string& name) -> const json* {
+    for (const auto& [n, d] : params)
+      if (n == name) return &d;
+    return nullptr;
+  };
+  std::vector<std::string> changes;
+  for (const auto& [name, d] : new_params) {
+    const json* old = find(old_params, name);
+    if (!old) changes.push_back(fmt::format("parameters.{}: new, {}", name, describe(d)));
+    else if (*old != d) changes.push_back(fmt::format("parameters.{}: was {}, now {}", name, describe(*old), describe(d)));
+  }
+  for (const auto& [name, d] : old_params)
+    if (!find(new_params, name)) changes.push_back(fmt::format("parameters.{}: removed (was {})", name, describe(d)));
+  return changes;
 }
 
 std::optional<Trial> Study::ask(bool heartbeat) {

@@ -20,8 +20,9 @@ StudyView StudyView::open(const std::string& url, const std::string& name) {
     std::vector<std::string> names;
     for (const auto& s : storage->studies()) names.push_back(s.name);
     throw UsageError("study '" + name + "'",
-                     names.empty() ? fmt::format("not found in {} (it holds no studies yet)", url)
-                                   : fmt::format("not found in {}; it holds: {}", url, fmt::join(names, ", ")));
+                     names.empty() ? fmt::format("not found in {} (it holds no studies yet)", redacted_url(url))
+                                   : fmt::format("not found in {}; it holds: {}", redacted_url(url),
+                                                 fmt::join(names, ", ")));
   }
   return StudyView(std::move(storage), std::move(*record));
 }

@@ -1,5 +1,5 @@
 // caviar ask / tell / best from a shell loop, and the listings and help.
-#include "support/cli.h"
+#include "support/cli_process.h"
 
 // ---------------------------------------------------------------- ask / tell
 

@@ -1,5 +1,5 @@
 // Bad configs and storages: exit 2, a place: cause message, the database as it was.
-#include "support/cli.h"
+#include "support/cli_process.h"
 
 // ---------------------------------------------------------------- bad input
 

@@ -1,5 +1,5 @@
 // The built-in trainer from the command line: in process, and as a command trial.
-#include "support/cli.h"
+#include "support/cli_process.h"
 
 TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
   TempDir tmp;
@@ -30,7 +30,7 @@ TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
     EXPECT_EQ(epochs[7]["val_acc"], t["value"]);
     EXPECT_TRUE(epochs[0].contains("train_loss") && epochs[0].contains("val_loss"));
   }
-  EXPECT_FALSE(fs::exists(tmp.path() / "caviar-runs" / "mlp" / "0000" / "stdout.log"))
+  EXPECT_FALSE(fs::exists(caviar::load_config(cfg).trial_root / "0000" / "stdout.log"))
       << "in-process trials start no command";
 }
 

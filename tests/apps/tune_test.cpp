@@ -1,6 +1,6 @@
 // caviar tune as a process: parallel runs, budgets across restarts, SIGKILL and Ctrl-C,
 // several processes on one study (SQLite and PostgreSQL).
-#include "support/cli.h"
+#include "support/cli_process.h"
 
 // ---------------------------------------------------------------- tune
 
@@ -51,7 +51,7 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
                                           "objective:\n  command: [sh, -c, " + script + "]\n"
                                           "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                                           "budget: {trials: 12, parallel: 2}\nheartbeat: 0.5s\nstale_after: 2s\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "restart";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
 
   auto first = std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"});
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -213,7 +213,7 @@ TEST(CliInterrupt, CtrlCStopsTrialsKeepsThemUncountedAndRestartRunsThem) {
                                           "objective:\n  command: [sh, -c, " + script + "]\n"
                                           "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                                           "budget: {trials: 4, parallel: 2}\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "ctrlc";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
   Caviar tune(tmp.path(), {"tune", cfg.string()});
   ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   auto sent = SteadyClock::now();
@@ -258,7 +258,7 @@ void second_ctrl_c_stops_waiting(const std::string& storage, const std::function
                                               "objective:\n  command: [sh, -c, " + script + "]\n" +
                                               "parameters:\n  x: {type: float, low: 0, high: 1}\n" +
                                               "budget: {trials: 4, parallel: 2}\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "gone";
+  fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
   Caviar tune(tmp.path(), {"tune", cfg.string()});
   ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   take_away();

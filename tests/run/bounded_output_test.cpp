@@ -12,6 +12,7 @@
 
 #include "base/bounded_text.h"
 #include "run/trial_output.h"
+#include "caviar/config.h"
 #include "support/caviar_process.h"
 #include "support/files.h"
 
@@ -75,7 +76,7 @@ TEST(BoundedOutput, TwelveMegabyteStderrLinesStoreAFewKilobytes) {
   EXPECT_NE(tail.find("11eeee"), std::string::npos) << "the last line's start is kept";
   EXPECT_NE(tail.find("[... 1048578 bytes in all]"), std::string::npos) << tail;
   // The log keeps every byte; the database, a few KB of it.
-  EXPECT_EQ(fs::file_size(tmp.path() / "caviar-runs" / "out" / "0000" / "stderr.log"), 12u * (1u << 20) + 26);
+  EXPECT_EQ(fs::file_size(caviar::load_config(cfg).trial_root / "0000" / "stderr.log"), 12u * (1u << 20) + 26);
   EXPECT_LT(database_bytes(tmp.path()), 1024u * 1024) << "bytes stored in study.db (+wal)";
   EXPECT_LT(r.peak_rss_kib, kPeakLimitKib) << "peak resident KiB of caviar tune and its trial";
 }
@@ -102,7 +103,7 @@ TEST(BoundedOutput, HundredMegabyteLineIsReadInOnePassAndBoundedMemory) {
   json t = only_trial(tmp.path(), cfg);
   EXPECT_EQ(t.value("state", ""), "complete") << t.dump();
   EXPECT_EQ(t.value("value", 0.0), 0.25) << t.dump();
-  EXPECT_EQ(fs::file_size(tmp.path() / "caviar-runs" / "out" / "0000" / "stdout.log"), 100000000u + 12);
+  EXPECT_EQ(fs::file_size(caviar::load_config(cfg).trial_root / "0000" / "stdout.log"), 100000000u + 12);
   EXPECT_LT(r.peak_rss_kib, kPeakLimitKib) << "peak resident KiB of caviar tune and its trial";
   // One pass: well under a second of CPU per 100 MB on any machine of the last decade
   // (searching the buffer from its start on every read took 33 s); head and tr included.

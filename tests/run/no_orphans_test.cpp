@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caviar/config.h"
 #include "support/caviar_process.h"
 #include "support/files.h"
 #include "support/processes.h"
@@ -65,7 +66,7 @@ time.sleep(300)
 struct Study {
   TempDir tmp;
   fs::path cfg;
-  fs::path runs() const { return tmp.path() / "caviar-runs" / "daemons"; }
+  fs::path runs() const { return caviar::load_config(cfg).trial_root; }  // caviar-runs/<study>-<hash>
 
   Study(const std::string& mode, int budget, const std::string& extra = "") {
     write_file(tmp.path() / "trial.py", kDaemonisingTrial);

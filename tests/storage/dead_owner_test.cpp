@@ -19,6 +19,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "base/process_identity.h"
+#include "caviar/config.h"
 #include "support/caviar_process.h"
 #include "support/files.h"
 #include "support/postgres.h"
@@ -43,7 +44,7 @@ TEST(DeadOwner, KilledTuneStartedAgainAtOnceFinishesTheExactBudget) {
                   "objective:\n  command: [sh, -c, 'touch \"$CAVIAR_TRIAL_DIR/started\"; sleep 1.5; echo value={x}']\n"
                   "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                   "budget: {trials: 8, parallel: 2}\nstale_after: 120s\n");
-  fs::path runs = tmp.path() / "caviar-runs" / "again";
+  fs::path runs = load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
   auto started = [&] {
     int n = 0;
     std::error_code ec;

@@ -32,7 +32,10 @@ TEST(Config, AMinimalConfigLoadsWithDefaults) {
   EXPECT_EQ(c.parallel, 1);
   EXPECT_FALSE(c.study.budget);
   EXPECT_EQ(c.command->workdir, "/data/project");
-  EXPECT_EQ(c.trial_root, "/data/project/caviar-runs/s");
+  // caviar-runs/<name>-<8 hex digits hashing the name and the storage> (test_trial_folders.cpp)
+  EXPECT_EQ(c.trial_root.parent_path(), "/data/project/caviar-runs");
+  EXPECT_EQ(c.trial_root.filename().string().rfind("s-", 0), 0u) << c.trial_root;
+  EXPECT_EQ(c.trial_root.filename().string().size(), 10u) << c.trial_root;
 }
 
 TEST(Config, Durations) {

@@ -93,7 +93,12 @@ PbtOptions pbt_options_from_json(const json& sc, const SearchSpace& space) {
   detail::Settings settings(rest, "scheduler", "the pbt scheduler");
   constexpr std::int64_t kMost = std::numeric_limits<std::int64_t>::max();
   PbtOptions o;
+  // A member is a trial chain the scheduler ranks at every decision: a population of
+  // millions would not be trained, only looped over (a billion hung caviar).
+  constexpr int kMaxPopulation = 10'000;
   o.population = settings.integer("population", o.population, 2, std::numeric_limits<int>::max());
+  if (o.population > kMaxPopulation)
+    throw ConfigError("scheduler.population", fmt::format("at most {}, got {}", kMaxPopulation, o.population));
   o.interval = settings.whole("interval", o.interval, 1, kMost);
   if (!settings.has("max_steps"))
     throw ConfigError("scheduler.max_steps", "missing: the step (epoch) every member trains to");

@@ -26,7 +26,7 @@ struct Args {
 
 Study open_for_writing(const Args& a) {
   Config config = load_config(a.config);
-  if (!a.storage.empty()) config.storage = a.storage;
+  config.storage = storage_url(a.storage, &config);
   if (!a.study.empty()) config.study.name = a.study;
   return Study(open_storage(config.storage), config.study);
 }

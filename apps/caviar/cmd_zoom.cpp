@@ -248,8 +248,7 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
       text = header + "# objective:, sampler: and budget: are not stored with a study: add them "
                       "before `caviar tune`.\n" +
              fmt::format("study: {}\nstorage: {}\ndirection: {}\n", key(study),
-                         scalar(json(a->where.storage.empty() ? std::string("sqlite:///caviar.db")
-                                                              : a->where.storage)),
+                         scalar(json(storage_url(a->where.storage, nullptr))),
                          to_string(s.view.record().direction)) +
              parameters;
     }

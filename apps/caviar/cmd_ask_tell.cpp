@@ -27,7 +27,7 @@ struct Args {
 
 Study open_for_writing(const Args& a) {
   Config config = load_config(a.config);
-  apply_overrides(config, {a.study, a.storage, std::nullopt, std::nullopt});
+  apply_overrides(config, {a.study, storage_url(a.storage, &config), std::nullopt, std::nullopt});
   config.study.allow_space_change = a.allow_space_change;
   return Study(open_storage(config.storage), config.study);
 }

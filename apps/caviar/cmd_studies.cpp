@@ -9,13 +9,13 @@ namespace caviar::cli {
 namespace {
 
 CommandRegistrar registrar(20, [](CLI::App& app) {
-  struct Args { std::string storage = "sqlite:///caviar.db"; std::string format = "table"; };
+  struct Args { std::string storage; std::string format = "table"; };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("studies", "List the studies in a storage");
-  cmd->add_option("--storage", a->storage, "Storage URL")->capture_default_str();
+  cmd->add_option("--storage", a->storage, "Storage URL (default: $CAVIAR_STORAGE, else sqlite:///caviar.db)");
   add_format_option(cmd, a->format);
   cmd->callback([a] {
-    auto storage = open_storage(a->storage, OpenMode::Existing);
+    auto storage = open_storage(storage_url(a->storage, nullptr), OpenMode::Existing);
     json rows = json::array();
     for (const auto& s : storage->studies()) {
       TrialCounts c = storage->counts(s.id);

@@ -1,8 +1,11 @@
 // caviar tune CONFIG: run a study to its budget, N trials at a time, with live progress.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include <fmt/core.h>
@@ -14,6 +17,7 @@
 #include "caviar/export.h"
 #include "caviar/tuner.h"
 #include "command.h"
+#include "common.h"
 
 namespace caviar::cli {
 namespace {
@@ -22,6 +26,36 @@ std::string clock_text(double seconds) {
   long s = std::lround(seconds);
   return s >= 3600 ? fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60)
                    : fmt::format("{:02d}:{:02d}", s / 60, s % 60);
+}
+
+// The columns of the terminal on stderr (TIOCGWINSZ), or $COLUMNS, or 80; asked on each
+// redraw, so a resized window gets lines of its new width.
+int terminal_columns() {
+  struct winsize ws {};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    long n = std::strtol(c, &end, 10);
+    if (*end == '\0' && n > 0 && n < 100000) return static_cast<int>(n);
+  }
+  return 80;
+}
+
+// `line` cut to at most `columns` characters (UTF-8 code points), with "..." if cut.
+std::string fit_to_width(const std::string& line, int columns) {
+  columns = std::max(columns, 4);
+  std::size_t chars = 0;
+  for (unsigned char c : line) chars += (c & 0xC0) != 0x80;
+  if (chars <= static_cast<std::size_t>(columns)) return line;
+  std::string out;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const bool starts = (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80;
+    if (starts && kept == static_cast<std::size_t>(columns - 3)) break;
+    kept += starts;
+    out += line[i];
+  }
+  return out + "...";
 }
 
 // Live progress: one refreshed line on a terminal, one line per finished trial otherwise.
@@ -38,8 +72,7 @@ class ProgressPrinter {
                            : "no best yet";
     if (!tty_) {  // a log: one line per finished trial
       for (const TrialRecord& t : p.finished) {
-        std::string reason = t.reason();
-        if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
+        std::string reason = t.reason_line();
         fmt::print(stderr, "[{} done{}, {}] trial {} {}{}  {}{}\n", done, total, best, t.number,
                    to_string(t.state), t.value ? fmt::format(" {}={:.6g}", metric_, *t.value) : "",
                    params_text(t), reason.empty() ? "" : "  (" + reason + ")");
@@ -52,8 +85,7 @@ class ProgressPrinter {
     if (p.best && p.best->value) line += " [" + params_text(*p.best) + "]";
     line += " | " + clock_text(p.elapsed_seconds);
     if (p.remaining_seconds) line += ", ~" + clock_text(*p.remaining_seconds) + " left";
-    std::size_t width = 160;
-    if (line.size() > width) line = line.substr(0, width - 3) + "...";
+    line = fit_to_width(line, terminal_columns() - 1);  // the last column would wrap on some terminals
     fmt::print(stderr, "\r\033[K{}", line);
     std::fflush(stderr);
     drawn_ = true;
@@ -81,12 +113,14 @@ struct TuneArgs {
   long long seed = -1;
   bool quiet = false;
   bool allow_space_change = false;
+  bool keep_going = false;    // no early stop on repeated failures
+  bool rerun_failed = false;  // run the study's failed trials again first
 };
 
 void tune(const TuneArgs& a) {
   // Everything is checked before anything is stored or started.
   Config config = load_config(a.config);
-  apply_overrides(config, {a.study, a.storage, a.trials, a.parallel});
+  apply_overrides(config, {a.study, storage_url(a.storage, &config), a.trials, a.parallel});
   if (a.seed >= 0) config.study.sampler.seed = static_cast<std::uint64_t>(a.seed);
   config.study.allow_space_change = a.allow_space_change;
 
@@ -95,11 +129,18 @@ void tune(const TuneArgs& a) {
   auto storage = open_storage(config.storage);
   Study study(storage, config.study);     // refuses a changed space unless allowed
   claim_trial_root(config);
+  if (a.rerun_failed) {
+    const auto again = storage->rerun_failed(study.record().id, study.space());
+    fmt::print(stderr, "caviar: {} failed trial{} of study '{}' will run again{}\n", again.size(),
+               again.size() == 1 ? "" : "s", config.study.name,
+               again.empty() ? "" : fmt::format(" as #{}-#{}", again.front().number, again.back().number));
+  }
 
   TuneOptions options;
   options.parallel = config.parallel;
   options.time_limit = config.time_limit;
   options.trial_root = config.trial_root;
+  if (!a.keep_going) options.stop_after_same_failures = 5;
   if (config.pbt) options.source = make_pbt_source(study, *config.pbt);
   std::string metric = config.metric;
   ProgressPrinter printer(metric);
@@ -182,6 +223,22 @@ void tune(const TuneArgs& a) {
     fmt::print("no trial has completed yet\n");
   }
   fmt::print("trial logs: {}/\n", config.trial_root.string());
+  if (summary.stopped_early) {
+    const EarlyStop& e = *summary.stopped_early;
+    const std::string dir = e.first.system_attrs.value(attr::kTrialDir, std::string());
+    std::fflush(stdout);
+    fmt::print(stderr,
+               "caviar: {}: stopped early: the first {} trials all failed the same way, so the rest of the "
+               "budget was not spent:\n  {}\n{}"
+               "  Fix the command or the config, then run the failed trials again with `caviar tune {} "
+               "--rerun-failed` (or start over: `caviar delete`); --keep-going runs the budget regardless.\n",
+               a.config, e.trials, e.reason,
+               dir.empty() ? "" : fmt::format("  trial #{}'s log: {}\n", e.first.number,
+                                              (std::filesystem::path(dir) / "stderr.log").string()),
+               a.config);
+    exit_code() = c.complete ? 0 : 1;
+    return;
+  }
   if (summary.interrupted) exit_code() = 130;
   else if (summary.best == std::nullopt && c.failed > 0) exit_code() = 1;
 }
@@ -203,6 +260,11 @@ CommandRegistrar registrar(10, [](CLI::App& app) {
   cmd->add_flag("--allow-space-change", args->allow_space_change,
                 "Continue the study although its parameters changed (the old space is kept in the "
                 "study's caviar:space_changes attribute)");
+  cmd->add_flag("--rerun-failed", args->rerun_failed,
+                "First run the study's failed trials again, with the same parameters; the failed ones "
+                "stay stored, uncounted (caviar:rerun_as)");
+  cmd->add_flag("--keep-going", args->keep_going,
+                "Do not stop early when the first 5 trials all fail the same way");
   cmd->callback([args] { tune(*args); });
 });
 

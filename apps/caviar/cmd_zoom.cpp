@@ -268,8 +268,8 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
     } else {
       text = header + "# objective:, sampler: and budget: are not stored with a study: add them "
                       "before `caviar tune`.\n" +
-             storage_lines(a->where.storage.empty() ? std::string("sqlite:///caviar.db") : a->where.storage,
-                           key(study), to_string(s.view.record().direction)) +
+             storage_lines(storage_url(a->where.storage, nullptr), key(study),
+                           to_string(s.view.record().direction)) +
              parameters;
     }
     std::ofstream out(a->out, std::ios::trunc);

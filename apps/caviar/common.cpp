@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <cstdlib>
+
 #include "caviar/error.h"
 
 namespace caviar::cli {
@@ -16,15 +18,21 @@ void add_format_option(CLI::App* cmd, std::string& format) {
       ->capture_default_str();
 }
 
+std::string storage_url(const std::string& flag, const Config* config) {
+  if (!flag.empty()) return flag;
+  if (config && config->raw.is_object() && config->raw.contains("storage")) return config->storage;
+  if (const char* env = std::getenv("CAVIAR_STORAGE"); env && *env) return env;
+  return config ? config->storage : "sqlite:///caviar.db";
+}
+
 OpenedStudy open_existing_study(const StudyLocation& where) {
   std::optional<Config> config;
-  std::string url = where.storage, name = where.study;
+  std::string name = where.study;
   if (!where.config.empty()) {
     config = load_config(where.config);
-    if (url.empty()) url = config->storage;
     if (name.empty()) name = config->study.name;
   }
-  if (url.empty()) url = "sqlite:///caviar.db";
+  const std::string url = storage_url(where.storage, config ? &*config : nullptr);
   if (name.empty() && where.config.empty())
     throw UsageError("study", "say which study: give its config file, or --study NAME (with --storage URL)");
   return OpenedStudy{StudyView::open(url, name), std::move(config)};

@@ -26,6 +26,11 @@ struct OpenedStudy {
   std::optional<Config> config;
 };
 
+// The storage URL a command uses, first found of: --storage (`flag`), the config's
+// `storage:` key, $CAVIAR_STORAGE, the config's default (sqlite:///caviar.db beside the
+// config file), sqlite:///caviar.db in the current folder.
+std::string storage_url(const std::string& flag, const Config* config);
+
 // Opens an existing study for reading; never creates a database or a study.
 OpenedStudy open_existing_study(const StudyLocation& where);
 

@@ -2,11 +2,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <new>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
+#include "base/format.h"
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "command.h"
@@ -27,6 +30,30 @@ int& exit_code() {
   static int code = 0;
   return code;
 }
+
+// "" if `word` names a subcommand; otherwise the error to print, with the nearest names.
+std::string unknown_command(const CLI::App& app, const std::string& word) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return "";
+    names.push_back(sub->get_name());
+  }
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const auto& n : names) {
+    const std::size_t d = caviar::detail::edit_distance(word, n);
+    if (d <= (n.size() >= 5 ? 2u : 1u) || (word.size() >= 3 && n.rfind(word, 0) == 0))
+      near.emplace_back(d, n);
+  }
+  std::sort(near.begin(), near.end());
+  std::string out = fmt::format("'{}' is not a caviar command", word);
+  if (!near.empty()) {
+    out += "; did you mean '" + near[0].second + "'";
+    for (std::size_t i = 1; i < near.size() && i < 3; ++i) out += " or '" + near[i].second + "'";
+    out += "?";
+  }
+  out += fmt::format(" (the commands: {})", fmt::join(names, ", "));
+  return out;
+}
 }  // namespace caviar::cli
 
 int main(int argc, char** argv) {
@@ -44,23 +71,35 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) message = caviar::without_secrets_of(argv[i], message);
     return caviar::without_noted_secrets(message);
   };
-  // CLI11's errors in caviar's form, on one line: "caviar: tune: --trials: ... (see caviar
-  // tune --help)".
-  app.failure_message([&](const CLI::App* failed, const CLI::Error& e) {
-    const auto used = failed->get_subcommands();
-    const std::string command = used.empty() ? "" : used.back()->get_name();
+  if (argc > 1 && argv[1][0] != '-') {
+    if (std::string why = caviar::cli::unknown_command(app, argv[1]); !why.empty()) {
+      fmt::print(stderr, "caviar: {}\n", why);
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Argument errors read like every other error, on one line: "caviar: tune: --trials:
+    // ... (see caviar tune --help)" (exit 2).
+    std::string where;
+    for (const CLI::App* sub : app.get_subcommands()) where = sub->get_name();
+    if (argc > 1 && argv[1][0] != '-') where = argv[1];
     std::string why = e.what();
     for (char& c : why)
       if (c == '\n' || c == '\r') c = ' ';
     while (!why.empty() && why.back() == ' ') why.pop_back();
-    return scrubbed(fmt::format("caviar: {}: {} (see caviar {}--help)\n", command.empty() ? "arguments" : command,
-                                why, command.empty() ? "" : command + " "));
-  });
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && why.find("subcommand") != std::string::npos) {
+      std::vector<std::string> names;
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+      why = fmt::format("a command is required: {}", fmt::join(names, ", "));
+      where.clear();
+    }
+    if (where.empty()) fmt::print(stderr, "{}", scrubbed(fmt::format("caviar: {} (see caviar --help)\n", why)));
+    else fmt::print(stderr, "{}", scrubbed(fmt::format("caviar: {}: {} (see caviar {} --help)\n", where, why, where)));
+    return 2;
   } catch (const caviar::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "caviar: {}\n", scrubbed(e.what()));

@@ -35,6 +35,9 @@ inline constexpr const char* kOwner = "caviar:owner";
 // of the trial it repeats.
 inline constexpr const char* kAttempt = "caviar:attempt";
 inline constexpr const char* kRetryOf = "caviar:retry_of";
+// A failed trial that was run again on request (`caviar tune --rerun-failed`): the number
+// of the trial that repeats it. The failed trial is then uncounted.
+inline constexpr const char* kRerunAs = "caviar:rerun_as";
 
 // A command trial: its private folder, the last lines of its stderr, its exit code or the
 // signal that ended it, and its wall-clock seconds (also set by the built-in trainer).
@@ -43,6 +46,10 @@ inline constexpr const char* kStderrTail = "caviar:stderr_tail";
 inline constexpr const char* kExitCode = "caviar:exit_code";
 inline constexpr const char* kSignal = "caviar:signal";
 inline constexpr const char* kSeconds = "caviar:seconds";
+// Every `name=number` a command trial printed on stdout, by step: {"3": {"val_loss": 0.31,
+// "val_acc": 0.88}, ...} (docs/protocol.md). The metric itself is also in Optuna's
+// intermediate values; this keeps the rest.
+inline constexpr const char* kMetrics = "caviar:metrics";
 
 // The built-in trainer: the learning curve, one entry per epoch, and the accuracy and loss
 // of the best epoch's weights on the held-out test set.

@@ -115,6 +115,18 @@ class Storage {
   virtual std::vector<TrialRecord> fail_stale(std::int64_t study_id,
                                               std::chrono::milliseconds grace) = 0;
 
+  // Runs the study's failed trials again, in one transaction: every failed trial that
+  // still counts against the budget (not interrupted, stale or already rerun) is marked
+  // uncounted with caviar:rerun_as = the number of a new waiting trial that holds its
+  // parameters (`space` turns them into the user's values) with caviar:retry_of and
+  // caviar:attempt. Returns the new waiting trials (none if nothing had failed).
+  virtual std::vector<TrialRecord> rerun_failed(std::int64_t study_id, const SearchSpace& space) = 0;
+
+  // Deletes the study and everything stored with it (its attributes and directions, its
+  // trials with their parameters, values, reports, attributes and heartbeats), in one
+  // transaction. Throws UsageError for an unknown study.
+  virtual void delete_study(std::int64_t study_id) = 0;
+
   virtual std::vector<TrialRecord> trials(std::int64_t study_id) = 0;
   virtual std::optional<TrialRecord> trial(std::int64_t study_id, int number) = 0;
   virtual TrialCounts counts(std::int64_t study_id) = 0;

@@ -54,6 +54,13 @@ struct TrialRecord {
   json user_value(const std::string& name) const;
   // The failure reason, or "" if none was stored.
   std::string reason() const;
+  // The reason on one line, for tables and logs: its first line, and for a reason that
+  // quotes the last lines of stderr, the last of them ("exit code 2: train.py: error:
+  // unrecognized arguments: --batch 32").
+  std::string reason_line() const;
+  // The values the trial printed at its last step besides the step (the "caviar:metrics"
+  // attribute of a command trial), by name; empty if none.
+  std::map<std::string, double> last_metrics() const;
   // Whether this trial uses up one unit of the study's trial budget.
   bool counted() const;
   // Seconds from start to finish (or to now, while running); 0 if never started.
@@ -63,6 +70,9 @@ struct TrialRecord {
 // The system attributes of a rerun of `failed` (attempt + 1, retry_of), or null if it
 // has used its `retry` attempts already.
 json retry_attrs(const TrialRecord& failed, int retry);
+
+// A stored reason on one line (see TrialRecord::reason_line).
+std::string one_line_reason(const std::string& reason);
 
 // The better of two values for a direction (strictly: a tie is not better).
 bool better(Direction direction, double a, double b);

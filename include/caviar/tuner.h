@@ -89,11 +89,24 @@ struct TuneOptions {
   std::function<void(const TuneProgress&)> on_progress;  // called from one thread at a time
   // What runs next; null: the study's sampler (make_sampler_source).
   std::shared_ptr<TrialSource> source;
+  // Stop early when the first min(this, the study's budget) trials that finish here all
+  // failed the same way (the same reason on one line, digits aside: a command that
+  // cannot run, a metric it never prints), instead of spending the budget on a mistake.
+  // The trials still running are stopped (stored as interrupted). 0: never.
+  int stop_after_same_failures = 0;
+};
+
+// Why a run stopped early (TuneOptions::stop_after_same_failures).
+struct EarlyStop {
+  int trials = 0;             // how many trials failed alike
+  std::string reason;         // the first one's reason, on one line
+  TrialRecord first;          // the first of them (its trial folder: caviar:trial_dir)
 };
 
 struct TuneSummary {
   int started = 0, complete = 0, pruned = 0, failed = 0;
   bool interrupted = false;
+  std::optional<EarlyStop> stopped_early;
   std::optional<TrialRecord> best;
   double elapsed_seconds = 0;
 };

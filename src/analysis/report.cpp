@@ -345,6 +345,44 @@ json report_data(const StudyRecord& study, const SearchSpace& space,
   return data;
 }
 
+// What the trials printed besides the metric (the "caviar:metrics" attribute), at each
+// one's last step: a table of the best trials (at most 20 rows, 12 names), or "" if none
+// printed anything.
+static std::string printed_metrics_table(const std::vector<TrialRecord>& trials, Direction direction) {
+  std::vector<const TrialRecord*> rows;
+  for (const auto& t : trials)
+    if (!t.last_metrics().empty()) rows.push_back(&t);
+  if (rows.empty()) return "";
+  std::stable_sort(rows.begin(), rows.end(), [&](const TrialRecord* a, const TrialRecord* b) {
+    if (rankable(*a) != rankable(*b)) return rankable(*a);
+    return rankable(*a) && better(direction, *a->value, *b->value);
+  });
+  const std::size_t shown = std::min<std::size_t>(rows.size(), 20);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < shown; ++i)
+    for (const auto& [name, v] : rows[i]->last_metrics())
+      if (std::find(names.begin(), names.end(), name) == names.end() && names.size() < 12) names.push_back(name);
+  std::string html = fmt::format(
+      "<h2>What the trials printed</h2>\n<p class=\"note\">Every <code>name=value</code> of each trial's "
+      "last step (all steps: <code>caviar export</code>), the best {} of {} trials.</p>\n"
+      "<table class=\"summary\" id=\"printed-metrics\">\n<tr><th>#</th><th>state</th><th>value</th>",
+      shown, rows.size());
+  for (const auto& n : names) html += "<th>" + html_escape(n) + "</th>";
+  html += "</tr>\n";
+  for (std::size_t i = 0; i < shown; ++i) {
+    const TrialRecord& t = *rows[i];
+    const auto values = t.last_metrics();
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>", t.number, to_string(t.state),
+                        t.value ? fmt::format("{:.6g}", *t.value) : "-");
+    for (const auto& n : names) {
+      auto it = values.find(n);
+      html += "<td>" + (it == values.end() ? std::string("-") : fmt::format("{:.6g}", it->second)) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 std::string html_report(const StudyRecord& study, const SearchSpace& space,
                         const std::vector<TrialRecord>& trials, const ReportOptions& options) {
   json data = report_data(study, space, trials, options);
@@ -386,6 +424,7 @@ std::string html_report(const StudyRecord& study, const SearchSpace& space,
     html += "<p class=\"note\" id=\"no-complete\">No trial has completed yet, so there is no value "
             "to plot against the parameters. Run the study (caviar tune) and write the report again.</p>\n";
   html += "<div id=\"caviar-report\"></div>\n";
+  html += printed_metrics_table(trials, study.direction);
   html += "<noscript><p class=\"note\">The plots need JavaScript.</p></noscript>\n";
   html += "<footer>Written by caviar report. Plots drawn with plotly.js (MIT licence), "
           "built into this file: it opens offline.</footer>\n";

@@ -11,7 +11,7 @@ namespace caviar::detail {
 // Shortest text that reads back as the same double ("0.001", "1e-05", "3").
 std::string shortest(double value);
 
-// Edit distance, for "did you mean" suggestions.
+// Edit distance counting a swap of neighbours as one step, for "did you mean" suggestions.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
 // The candidate closest to `word`, or "" if none is close enough to suggest.

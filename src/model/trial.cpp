@@ -1,6 +1,8 @@
 #include "caviar/trial.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/core.h>
 
@@ -66,6 +68,48 @@ json TrialRecord::user_value(const std::string& name) const {
 std::string TrialRecord::reason() const {
   auto it = system_attrs.find(attr::kReason);
   return it != system_attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string TrialRecord::reason_line() const {
+  return one_line_reason(reason());
+}
+
+std::string one_line_reason(const std::string& reason) {
+  const std::size_t nl = reason.find('\n');
+  if (nl == std::string::npos) return reason;
+  std::string first = reason.substr(0, nl);
+  for (const char* quote : {"; last lines of stderr:", "; last line of stderr:"})
+    if (first.size() >= std::strlen(quote) && first.ends_with(quote)) first.resize(first.size() - std::strlen(quote));
+  // The last line with something on it: what a failing program says last is its error.
+  std::size_t end = reason.size();
+  while (end > nl) {
+    std::size_t start = reason.rfind('\n', end - 1);
+    std::string line = reason.substr(start + 1, end - start - 1);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      line.erase(0, line.find_first_not_of(" \t"));
+      return first + ": " + line;
+    }
+    end = start;
+  }
+  return first;
+}
+
+std::map<std::string, double> TrialRecord::last_metrics() const {
+  std::map<std::string, double> out;
+  auto it = system_attrs.find(attr::kMetrics);
+  if (it == system_attrs.end() || !it->is_object() || it->empty()) return out;
+  const json* last = nullptr;
+  long long last_step = 0;
+  for (const auto& [key, values] : it->items()) {
+    char* end = nullptr;
+    long long step = std::strtoll(key.c_str(), &end, 10);
+    if (*end != '\0' || !values.is_object()) continue;
+    if (!last || step > last_step) last = &values, last_step = step;
+  }
+  if (last)
+    for (const auto& [name, v] : last->items())
+      if (v.is_number()) out[name] = v.get<double>();
+  return out;
 }
 
 bool TrialRecord::counted() const {

@@ -223,6 +223,17 @@ class CommandExecutor final : public Executor {
     std::optional<SteadyClock::time_point> kill_at;
     std::optional<SteadyClock::time_point> exited_at;
 
+    // Every name=number, by step (attr::kMetrics), for at most kMetricSteps steps.
+    constexpr std::size_t kMetricSteps = 10000;
+    json metrics = json::object();
+    auto add_metrics = [&](std::int64_t step, const std::vector<std::pair<std::string, double>>& values) {
+      const std::string key = std::to_string(step);
+      if (!metrics.contains(key) && metrics.size() >= kMetricSteps) return;
+      json& at = metrics[key];
+      if (!at.is_object()) at = json::object();
+      for (const auto& [name, value] : values)
+        at[name] = std::isfinite(value) ? json(value) : json(detail::shortest(value));
+    };
     // stdout and stderr are read as they come, each byte looked at once: the logs get
     // every byte, caviar keeps only the tokens and the stderr tail it needs, bounded.
     detail::MetricScanner scanner(o_.metric, o_.step_key,
@@ -233,9 +244,14 @@ class CommandExecutor final : public Executor {
         stop = Stop::Protocol;
         return;
       }
-      if (!m.metric) return;
+      if (!m.metric) {
+        // Other values belong to the line's step, or to the last report's.
+        if (!m.values.empty()) add_metrics(m.step ? std::llround(*m.step) : auto_step, m.values);
+        return;
+      }
       std::int64_t step = m.step ? static_cast<std::int64_t>(std::llround(*m.step)) : ++auto_step;
       if (m.step) auto_step = step;
+      add_metrics(step, m.values);
       last_value = *m.metric;
       last_step = step;
       if (ctx.report) ctx.report(step, *m.metric);
@@ -299,6 +315,7 @@ class CommandExecutor final : public Executor {
 
     TrialOutcome out;
     out.value = last_value;
+    if (!metrics.empty()) out.attrs[attr::kMetrics] = std::move(metrics);
     const std::string tail = stderr_tail.text();
     if (!tail.empty()) out.attrs[attr::kStderrTail] = tail;
     auto with_tail = [&](std::string reason) {
@@ -338,8 +355,16 @@ class CommandExecutor final : public Executor {
     }
     if (!last_value) {
       out.state = TrialState::Failed;
-      out.reason = with_tail(fmt::format("the metric '{}' was never printed on stdout "
-                                         "(print a line such as '{}=0.123')", o_.metric, o_.metric));
+      const auto& keys = scanner.keys_seen();
+      std::string printed = "no name=value token";
+      if (!keys.empty()) {
+        printed = "";
+        for (const auto& k : keys) printed += (printed.empty() ? "" : ", ") + k;
+        if (scanner.more_keys()) printed += ", ...";
+      }
+      out.reason = with_tail(fmt::format("the metric '{}' was never printed on stdout; it printed {} "
+                                         "(print a line such as '{}=0.123', or set `metric:` to one of them)",
+                                         o_.metric, printed, o_.metric));
       return out;
     }
     if (!std::isfinite(*last_value)) {

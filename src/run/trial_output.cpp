@@ -1,7 +1,7 @@
 #include "run/trial_output.h"
 
+#include <algorithm>
 #include <cmath>
-
 #include <cstdlib>
 #include <cstring>
 
@@ -11,6 +11,19 @@
 
 namespace caviar::detail {
 namespace {
+
+bool name_char(char c, bool first) {
+  const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  return first ? alpha : alpha || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '/' || c == ':';
+}
+
+// A name as the protocol reads it (see MetricLine).
+bool valid_name(const std::string& key) {
+  if (key.empty() || key.size() > MetricScanner::kNameLimit) return false;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!name_char(key[i], i == 0)) return false;
+  return true;
+}
 
 bool separator(char c) {
   return c == ' ' || c == ',' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
@@ -54,11 +67,12 @@ void MetricScanner::end_token() {
   const std::size_t eq = token_.find('=');
   if (eq != std::string::npos && error_.empty()) {
     const std::string key = token_.substr(0, eq);
+    const std::string text = token_.substr(eq + 1);
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    const bool number = token_size_ <= kTokenLimit && !text.empty() && *end == '\0';
     if (key == metric_ || key == step_key_) {
-      const std::string text = token_.substr(eq + 1);
-      char* end = nullptr;
-      const double v = std::strtod(text.c_str(), &end);
-      if (token_size_ > kTokenLimit || text.empty() || *end != '\0') {
+      if (!number) {
         error_ = fmt::format("'{}' is not a number", clip_text(token_, 120, token_size_));
       } else if (key == step_key_ && key != metric_ &&
                  !(std::isfinite(v) && v == std::floor(v) && v >= -0x1p63 && v < 0x1p63)) {
@@ -66,6 +80,13 @@ void MetricScanner::end_token() {
         error_ = fmt::format("'{}' is not a whole number of steps", clip_text(token_, 120, token_size_));
       } else {
         (key == metric_ ? line_.metric : line_.step) = v;
+      }
+    }
+    if (valid_name(key)) {
+      if (number && key != step_key_ && line_.values.size() < kValuesPerLine) line_.values.emplace_back(key, v);
+      if (std::find(keys_seen_.begin(), keys_seen_.end(), key) == keys_seen_.end()) {
+        if (keys_seen_.size() < kKeysKept) keys_seen_.push_back(key);
+        else more_keys_ = true;
       }
     }
   }

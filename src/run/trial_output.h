@@ -10,13 +10,18 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace caviar::detail {
 
-// The key=value tokens of stdout that the protocol reads: the metric and the step.
+// The key=value tokens of stdout that the protocol reads: the metric, the step, and every
+// other `name=number` on the line (a name is a letter or '_' then letters, digits and
+// `_ . - / :`, at most 64 bytes; at most kValuesPerLine of them per line).
 struct MetricLine {
   std::optional<double> metric;
   std::optional<double> step;
+  std::vector<std::pair<std::string, double>> values;  // the metric's too; not the step's
 };
 
 // Splits stdout into lines and tokens (separated by spaces or commas) as bytes arrive.
@@ -26,6 +31,9 @@ class MetricScanner {
  public:
   // The most bytes of one token kept; a metric or step token longer than this is not a number.
   static constexpr std::size_t kTokenLimit = 4096;
+  static constexpr std::size_t kValuesPerLine = 64, kNameLimit = 64;
+  // The first names of key=value tokens kept for a missing metric's reason.
+  static constexpr std::size_t kKeysKept = 20;
 
   using LineHandler = std::function<void(int line_number, const MetricLine&, const std::string& error)>;
   MetricScanner(std::string metric, std::string step_key, LineHandler on_line);
@@ -33,7 +41,14 @@ class MetricScanner {
   void feed(const char* data, std::size_t size);
   void finish();  // end of output: a last line without a newline counts
 
+  // The distinct names of `name=value` tokens printed so far (any value), the first
+  // kKeysKept of them in order of appearance, and whether there were more.
+  const std::vector<std::string>& keys_seen() const { return keys_seen_; }
+  bool more_keys() const { return more_keys_; }
+
  private:
+  std::vector<std::string> keys_seen_;
+  bool more_keys_ = false;
   std::string metric_, step_key_;
   LineHandler on_line_;
   std::string token_;         // the current token's first kTokenLimit bytes

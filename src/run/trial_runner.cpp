@@ -85,6 +85,8 @@ TrialRecord TrialRunner::run(Trial& trial) const {
   source_.after(study_, context);
 
   TrialRecord done = trial.record();  // as stored, for the progress lines
+  if (outcome.attrs.is_object()) done.system_attrs.update(outcome.attrs);
+  if (interrupted) done.system_attrs[attr::kFailure] = "interrupted";
   done.state = outcome.state;
   done.value = outcome.state == TrialState::Failed ? std::nullopt : outcome.value;
   done.system_attrs[attr::kReason] = outcome.reason;

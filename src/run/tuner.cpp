@@ -2,18 +2,69 @@
 // them with the trial runner, a heartbeat, and the progress reporter on this thread.
 #include "caviar/tuner.h"
 
+#include <algorithm>
 #include <mutex>
 #include <system_error>
 #include <thread>
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "run/heartbeat.h"
 #include "run/progress.h"
 #include "run/trial_runner.h"
 
 namespace caviar {
+namespace {
+
+// Watches the first trials that finish for the same failure (stop_after_same_failures).
+class FailureWatch {
+ public:
+  explicit FailureWatch(int watched) : watched_(watched) {}
+
+  // Takes a finished trial; returns true once the first `watched` ones all failed alike.
+  bool finished(const TrialRecord& t) {
+    std::lock_guard lock(mutex_);
+    if (watched_ <= 0 || decided_) return false;
+    if (t.state == TrialState::Failed && t.system_attrs.value(attr::kFailure, "") == "interrupted")
+      return false;  // stopped by caviar: says nothing about the trial
+    const std::string line = t.reason_line();
+    if (t.state != TrialState::Failed || (seen_ > 0 && signature(line) != signature_)) {
+      decided_ = true;  // something worked, or failures differ: run the budget
+      return false;
+    }
+    if (seen_++ == 0) {
+      signature_ = signature(line);
+      stop_ = EarlyStop{0, line, t};
+    }
+    if (seen_ < watched_) return false;
+    decided_ = true;
+    stop_->trials = seen_;
+    return true;
+  }
+  std::optional<EarlyStop> result() const { return stop_ && stop_->trials ? stop_ : std::nullopt; }
+
+ private:
+  // The reason with each run of digits as '#': "exit code 2: bad value --batch 32" and
+  // "... --batch 64" are one failure.
+  static std::string signature(const std::string& reason) {
+    std::string out;
+    for (char c : reason) {
+      const bool digit = c >= '0' && c <= '9';
+      if (!digit) out += c;
+      else if (out.empty() || out.back() != '#') out += '#';
+    }
+    return out;
+  }
+  std::mutex mutex_;
+  int watched_, seen_ = 0;
+  bool decided_ = false;
+  std::string signature_;
+  std::optional<EarlyStop> stop_;
+};
+
+}  // namespace
 
 Tuner::Tuner(Study& study, Executor& executor, TuneOptions options)
     : study_(study), executor_(executor), options_(std::move(options)) {
@@ -42,6 +93,10 @@ TuneSummary Tuner::run() {
     return options_.time_limit && SteadyClock::now() - start >= *options_.time_limit;
   };
   std::atomic<int> started{0};
+  const std::optional<int> budget = study_.options().budget;
+  FailureWatch failures(budget ? std::min(*budget, options_.stop_after_same_failures)
+                               : options_.stop_after_same_failures);
+  std::atomic<bool> stopped_early{false};
 
   auto worker = [&] {
     while (!stopping() && !out_of_time()) {
@@ -65,6 +120,10 @@ TuneSummary Tuner::run() {
         done.state = TrialState::Failed;
       }
       heartbeat.remove(trial->id());
+      if (failures.finished(done)) {
+        stopped_early = true;
+        stopping_ = true;
+      }
       progress.finished(std::move(done));
     }
     progress.worker_done();
@@ -91,7 +150,8 @@ TuneSummary Tuner::run() {
   for (auto& t : pool) t.join();
 
   TuneSummary summary = progress.summary();
-  summary.interrupted = stopping() && !fatal;
+  if (stopped_early) summary.stopped_early = failures.result();
+  summary.interrupted = stopping() && !fatal && !stopped_early;
   summary.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   if (fatal) std::rethrow_exception(fatal);
   summary.best = study_.best();

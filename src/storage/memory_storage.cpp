@@ -19,7 +19,7 @@ class MemoryStorage final : public Storage {
   StudyRecord open_study(const std::string& name, Direction direction) override {
     std::lock_guard lock(mutex_);
     for (auto& s : studies_) {
-      if (s.record.name != name) continue;
+      if (s.deleted || s.record.name != name) continue;
       check_direction(s.record, direction);
       return s.record;
     }
@@ -34,14 +34,15 @@ class MemoryStorage final : public Storage {
   std::optional<StudyRecord> find_study(const std::string& name) override {
     std::lock_guard lock(mutex_);
     for (auto& s : studies_)
-      if (s.record.name == name) return s.record;
+      if (!s.deleted && s.record.name == name) return s.record;
     return std::nullopt;
   }
 
   std::vector<StudyRecord> studies() override {
     std::lock_guard lock(mutex_);
     std::vector<StudyRecord> out;
-    for (auto& s : studies_) out.push_back(s.record);
+    for (auto& s : studies_)
+      if (!s.deleted) out.push_back(s.record);
     return out;
   }
 
@@ -136,6 +137,32 @@ class MemoryStorage final : public Storage {
     return fail_stale_locked(study(study_id), grace, Clock::now());
   }
 
+  std::vector<TrialRecord> rerun_failed(std::int64_t study_id, const SearchSpace& space) override {
+    std::lock_guard lock(mutex_);
+    Study& s = study(study_id);
+    std::vector<TrialRecord> out;
+    const std::size_t before = s.trials.size();  // not the trials enqueued here
+    for (std::size_t i = 0; i < before; ++i) {
+      if (s.trials[i].state != TrialState::Failed || !s.trials[i].counted()) continue;
+      const TrialRecord failed = s.trials[i];
+      json attrs = {{attr::kAttempt, failed.system_attrs.value(attr::kAttempt, 1) + 1},
+                    {attr::kRetryOf, failed.number}};
+      out.push_back(enqueue_locked(s, study_id, space.to_json(failed.params), attrs));
+      s.trials[i].system_attrs[attr::kUncounted] = true;
+      s.trials[i].system_attrs[attr::kRerunAs] = out.back().number;
+      ++s.uncounted;
+    }
+    return out;
+  }
+
+  void delete_study(std::int64_t study_id) override {
+    std::lock_guard lock(mutex_);
+    Study& s = study(study_id);
+    for (const auto& t : s.trials) ids_.erase(t.id);
+    s = Study{};
+    s.deleted = true;  // ids are indices: the slot stays, empty
+  }
+
   std::vector<TrialRecord> trials(std::int64_t study_id) override {
     std::lock_guard lock(mutex_);
     return study(study_id).trials;
@@ -162,6 +189,7 @@ class MemoryStorage final : public Storage {
     std::map<std::int64_t, Clock::time_point> beats;
     int waiting = 0;    // trials in the waiting state
     int uncounted = 0;  // failed trials that do not use up the budget
+    bool deleted = false;
   };
 
   TrialRecord enqueue_locked(Study& s, std::int64_t study_id, const json& fixed_params,
@@ -184,7 +212,7 @@ class MemoryStorage final : public Storage {
   std::int64_t next_trial_id_ = 1;
 
   Study& study(std::int64_t id) {
-    if (id < 1 || id > static_cast<std::int64_t>(studies_.size()))
+    if (id < 1 || id > static_cast<std::int64_t>(studies_.size()) || studies_[id - 1].deleted)
       throw UsageError("study", fmt::format("no study with id {}", id));
     return studies_[id - 1];
   }

@@ -203,6 +203,39 @@ std::vector<TrialRecord> SqlStorage::fail_stale(std::int64_t study_id, std::chro
   return write([&] { return fail_stale_locked(study_id, grace, Clock::now()); });
 }
 
+std::vector<TrialRecord> SqlStorage::rerun_failed(std::int64_t study_id, const SearchSpace& space) {
+  return write([&] {
+    std::vector<TrialRecord> out;
+    for (const TrialRecord& failed : load_trials(study_id)) {
+      if (failed.state != TrialState::Failed || !failed.counted()) continue;
+      json attrs = {{attr::kAttempt, failed.system_attrs.value(attr::kAttempt, 1) + 1},
+                    {attr::kRetryOf, failed.number}};
+      out.push_back(enqueue_locked(study_id, space.to_json(failed.params), attrs));
+      set_attr_locked(failed.id, attr::kUncounted, true);
+      set_attr_locked(failed.id, attr::kRerunAs, out.back().number);
+      cache_.erase(failed.id);
+    }
+    return out;
+  });
+}
+
+void SqlStorage::delete_study(std::int64_t study_id) {
+  write([&] {
+    if (!query("SELECT study_id FROM studies WHERE study_id = ?", {study_id}).size())
+      throw UsageError("study", fmt::format("no study with id {}", study_id));
+    for (const char* table : {"trial_values", "trial_intermediate_values", "trial_params",
+                              "trial_user_attributes", "trial_system_attributes", "trial_heartbeats"})
+      query(fmt::format("DELETE FROM {} WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
+                        table),
+            {study_id});
+    for (const char* table : {"trials", "study_directions", "study_user_attributes",
+                              "study_system_attributes", "studies"})
+      query(fmt::format("DELETE FROM {} WHERE study_id = ?", table), {study_id});
+    cache_.clear();
+    return 0;
+  });
+}
+
 std::vector<TrialRecord> SqlStorage::trials(std::int64_t study_id) {
   return read([&] { return load_trials(study_id); });
 }

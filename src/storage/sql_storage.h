@@ -64,6 +64,8 @@ class SqlStorage : public Storage {
   bool finish_trial(std::int64_t trial_id, TrialState state, std::optional<double> value,
                     const json& system_attrs, const std::optional<Requeue>& requeue) override;
   std::vector<TrialRecord> fail_stale(std::int64_t study_id, std::chrono::milliseconds grace) override;
+  std::vector<TrialRecord> rerun_failed(std::int64_t study_id, const SearchSpace& space) override;
+  void delete_study(std::int64_t study_id) override;
   std::vector<TrialRecord> trials(std::int64_t study_id) override;
   std::optional<TrialRecord> trial(std::int64_t study_id, int number) override;
   TrialCounts counts(std::int64_t study_id) override;

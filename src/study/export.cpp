@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "base/format.h"
+#include "caviar/attributes.h"
 
 namespace caviar {
 namespace {
@@ -14,6 +15,14 @@ std::string value_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) return detail::shortest(v.get<double>());
   return v.dump();
+}
+
+// A cell of at most `limit` bytes: cut at a character boundary, with "..." if cut.
+std::string clip_cell(const std::string& s, std::size_t limit) {
+  if (s.size() <= limit) return s;
+  std::size_t cut = limit - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
 }
 
 std::string csv_field(const std::string& s) {
@@ -31,6 +40,7 @@ json trial_to_json(const TrialRecord& t) {
   json intermediate = json::object();
   for (const auto& [step, v] : t.intermediate) intermediate[std::to_string(step)] = v;
   std::string reason = t.reason();
+  auto metrics = t.system_attrs.find(attr::kMetrics);
   return {{"number", t.number},
           {"state", to_string(t.state)},
           {"params", params},
@@ -40,6 +50,7 @@ json trial_to_json(const TrialRecord& t) {
           {"finished", t.finished ? json(detail::format_time(*t.finished)) : json(nullptr)},
           {"duration_s", t.started ? json(t.duration_seconds()) : json(nullptr)},
           {"reason", reason.empty() ? json(nullptr) : json(reason)},
+          {"metrics", metrics != t.system_attrs.end() && metrics->is_object() ? *metrics : json::object()},
           {"system_attrs", t.system_attrs}};
 }
 
@@ -57,8 +68,12 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
   std::set<std::string> names;
   for (const auto& t : trials)
     for (const auto& [name, v] : t.params) names.insert(name);
+  std::set<std::string> metric_names;  // what trials printed at their last step
+  for (const auto& t : trials)
+    for (const auto& [name, v] : t.last_metrics()) metric_names.insert(name);
   std::string out = "number,state,value,duration_s";
   for (const auto& n : names) out += ",params_" + csv_field(n);
+  for (const auto& n : metric_names) out += ",metrics_" + csv_field(n);
   out += ",reason\n";
   for (const auto& t : trials) {
     out += fmt::format("{},{},{},{}", t.number, to_string(t.state),
@@ -69,21 +84,39 @@ std::string trials_to_csv(const std::vector<TrialRecord>& trials) {
       out += ",";
       if (it != t.params.end()) out += csv_field(value_text(t.user_value(n)));
     }
+    const auto metrics = t.last_metrics();
+    for (const auto& n : metric_names) {
+      auto it = metrics.find(n);
+      out += ",";
+      if (it != metrics.end()) out += detail::shortest(it->second);
+    }
     out.append(",").append(csv_field(t.reason())).append("\n");
   }
   return out;
 }
 
 std::string trials_to_table(const std::vector<TrialRecord>& trials) {
-  std::vector<std::vector<std::string>> rows = {{"#", "state", "value", "seconds", "params", "note"}};
+  bool any_metrics = false;
+  for (const auto& t : trials) any_metrics = any_metrics || !t.last_metrics().empty();
+  std::vector<std::vector<std::string>> rows = {{"#", "state", "value", "seconds", "params"}};
+  if (any_metrics) rows[0].push_back("printed (last step)");
+  rows[0].push_back("note");
   for (const auto& t : trials) {
-    std::string reason = t.reason();
-    if (auto nl = reason.find('\n'); nl != std::string::npos) reason = reason.substr(0, nl);
-    if (reason.size() > 60) reason = reason.substr(0, 57) + "...";
-    rows.push_back({std::to_string(t.number), to_string(t.state),
-                    t.value ? fmt::format("{:.6g}", *t.value) : "-",
-                    t.started ? fmt::format("{:.1f}", t.duration_seconds()) : "-", params_text(t),
-                    reason});
+    std::vector<std::string> row = {std::to_string(t.number), to_string(t.state),
+                                    t.value ? fmt::format("{:.6g}", *t.value) : "-",
+                                    t.started ? fmt::format("{:.1f}", t.duration_seconds()) : "-",
+                                    params_text(t)};
+    if (any_metrics) {
+      std::string printed;
+      for (const auto& [name, v] : t.last_metrics())
+        printed += fmt::format("{}{}={:.4g}", printed.empty() ? "" : ", ", name, v);
+      row.push_back(clip_cell(printed, 80));
+    }
+    std::string note = t.reason_line();
+    if (auto again = t.system_attrs.find(attr::kRerunAs); again != t.system_attrs.end() && again->is_number())
+      note = fmt::format("[run again as #{}] {}", again->get<int>(), note);
+    row.push_back(clip_cell(note, 160));
+    rows.push_back(std::move(row));
   }
   return aligned_table(rows);
 }

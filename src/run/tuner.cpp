@@ -72,6 +72,9 @@ Tuner::Tuner(Study& study, Executor& executor, TuneOptions options)
   if (!options_.source) options_.source = make_sampler_source();
 }
 
+// Long because it wires the parts (source, runner, heartbeat, progress) to the worker
+// threads and carries the two ways a run ends badly (a storage failure, no more threads);
+// the work itself is in the parts.
 TuneSummary Tuner::run() {
   using SteadyClock = std::chrono::steady_clock;
   const auto start = SteadyClock::now();

@@ -281,6 +281,9 @@ std::string resolve_storage_url(const std::string& url, const fs::path& base_dir
   return sqlite + (base_dir / rest).lexically_normal().string();
 }
 
+// Long because it is the config's table of keys, read top to bottom in the order of
+// docs/config.md, each block checking its own key; the families' own settings are read
+// by their folders (algorithms/settings.h).
 Config parse_config(const std::string& yaml, const fs::path& base_dir, const std::string& source) {
   YAML::Node root;
   try {

@@ -175,6 +175,10 @@ Eigen::VectorXd random_point(std::uint64_t seed, int restart, std::size_t d) {
 
 }  // namespace
 
+// Long because it is one replay: the CMA-ES state is not stored but derived, so this walks
+// the stored generations in order (start-up points, each generation's update, restarts) on
+// one set of local state, then draws this trial's point; split into functions, each step
+// would need all of that state passed along.
 std::optional<Params> CmaEsSampler::suggest(const SampleContext& c) {
   const int n = c.trial_number;
   std::lock_guard lock(mutex_);

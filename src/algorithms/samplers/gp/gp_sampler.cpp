@@ -194,6 +194,9 @@ class GpSampler final : public Sampler {
       : seed_(seed), o_(o), sobol_(make_sobol_sampler(seed)) {}
   std::string name() const override { return "gp"; }
 
+  // Long because it is one Bayesian-optimisation step in order (the data, the output warp
+  // and noise, the fit, the acquisition's candidates, their refinement, the indifferent
+  // parameters), each step reading what the previous ones fitted.
   std::optional<Params> suggest(const SampleContext& c) override {
     if (c.space.empty()) return c.space.from_unit({}, c.fixed);
     const Encoding enc(c.space);

@@ -69,8 +69,9 @@ class TrialSource {
   virtual int planned_trials() const { return 0; }
 };
 
-// Trials from the study's sampler (Study::ask).
-std::unique_ptr<TrialSource> make_sampler_source();
+// Trials from the study's sampler (Study::ask). heartbeat = false: the trials are not
+// beaten for, so no other process ever fails them as stale (in-process objectives).
+std::unique_ptr<TrialSource> make_sampler_source(bool heartbeat = true);
 // PBT's segments (include/caviar/pbt.h), decided by a PbtScheduler seeded by the study's
 // sampler seed: each gets its checkpoint folders, must report up to its stop step and
 // leave a checkpoint; checkpoints no segment can restore any more are removed unless
@@ -129,7 +130,7 @@ class Tuner {
 };
 
 // Runs an in-process objective on the study: the Tuner with a function executor
-// (make_function_executor), until the budget is used or `n_trials` more trials have
+// (make_function_executor) and trials that take no heartbeat, until the budget is used or `n_trials` more trials have
 // started, `threads` at a time. An objective that throws fails its trial with the
 // exception's text; one that throws TrialPruned (Trial::report does, when the pruner says
 // so) is stored as pruned. Study::stop() ends it early. Rethrows a storage failure.

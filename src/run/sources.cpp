@@ -14,7 +14,11 @@ namespace fs = std::filesystem;
 
 class SamplerSource final : public TrialSource {
  public:
-  std::optional<Trial> next(Study& study, const fs::path&) override { return study.ask(); }
+  explicit SamplerSource(bool heartbeat) : heartbeat_(heartbeat) {}
+  std::optional<Trial> next(Study& study, const fs::path&) override { return study.ask(heartbeat_); }
+
+ private:
+  bool heartbeat_;
 };
 
 // PBT: the scheduler proposes each segment inside the storage's transaction, and reruns
@@ -73,7 +77,9 @@ class PbtSource final : public TrialSource {
 
 }  // namespace
 
-std::unique_ptr<TrialSource> make_sampler_source() { return std::make_unique<SamplerSource>(); }
+std::unique_ptr<TrialSource> make_sampler_source(bool heartbeat) {
+  return std::make_unique<SamplerSource>(heartbeat);
+}
 
 std::unique_ptr<TrialSource> make_pbt_source(const Study& study, PbtOptions options) {
   return std::make_unique<PbtSource>(study, std::move(options));

@@ -1,7 +1,9 @@
 #include "run/trial_runner.h"
 
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -17,7 +19,7 @@ TrialRunner::TrialRunner(Study& study, Executor& executor, TrialSource& source,
       stopping_(std::move(stopping)),
       trial_root_(std::move(trial_root)) {}
 
-TrialRecord TrialRunner::run(Trial& trial) const {
+TrialRecord TrialRunner::run(Trial& trial, bool full_record) const {
   const std::int64_t id = trial.id();
   TrialContext context;
   context.study = study_.options().name;
@@ -25,7 +27,7 @@ TrialRecord TrialRunner::run(Trial& trial) const {
   // Each report is stored at once, then judged by the pruner (once per report, not per
   // poll of should_stop). A report the storage could not keep stops the trial the usual
   // way (its processes ended and reaped by the executor), not by unwinding through it.
-  TrialRecord reported = trial.record();
+  std::optional<TrialRecord> reported;  // the trial with its reports so far, from the first
   std::mutex report_mutex;  // an executor may report from another thread than it polls
   std::atomic<bool> pruned{false}, report_failed{false};
   std::string report_error;
@@ -39,8 +41,9 @@ TrialRecord TrialRunner::run(Trial& trial) const {
       report_failed = true;
       return;
     }
-    reported.intermediate[step] = value;
-    if (study_.should_prune(reported)) pruned = true;
+    if (!reported) reported = trial.record();
+    reported->intermediate[step] = value;
+    if (study_.should_prune(*reported)) pruned = true;
   };
   context.should_stop = [&] { return stopping_() || pruned.load() || report_failed.load(); };
 
@@ -59,7 +62,8 @@ TrialRecord TrialRunner::run(Trial& trial) const {
       outcome.reason = "a report could not be stored: " + report_error;
     }
     if (outcome.state == TrialState::Complete) {
-      if (std::string why = source_.check(reported.intermediate, context); !why.empty())
+      static const std::map<std::int64_t, double> none;
+      if (std::string why = source_.check(reported ? reported->intermediate : none, context); !why.empty())
         outcome.state = TrialState::Failed, outcome.reason = std::move(why);
     }
   }
@@ -73,9 +77,9 @@ TrialRecord TrialRunner::run(Trial& trial) const {
   } else if (outcome.state == TrialState::Failed) {
     study_.tell_failed(trial, outcome.reason, outcome.attrs, source_.study_retries());
   } else if (outcome.state == TrialState::Pruned) {
-    if (pruned && !reported.intermediate.empty()) {
+    if (pruned && reported && !reported->intermediate.empty()) {
       outcome.reason = fmt::format("pruned by the {} pruner at step {}", study_.options().pruner.name,
-                                   reported.intermediate.rbegin()->first);
+                                   reported->intermediate.rbegin()->first);
       outcome.attrs[attr::kReason] = outcome.reason;
     }
     study_.tell_pruned(trial, outcome.value, outcome.attrs);
@@ -84,12 +88,22 @@ TrialRecord TrialRunner::run(Trial& trial) const {
   }
   source_.after(study_, context);
 
-  TrialRecord done = trial.record();  // as stored, for the progress lines
-  if (outcome.attrs.is_object()) done.system_attrs.update(outcome.attrs);
-  if (interrupted) done.system_attrs[attr::kFailure] = "interrupted";
+  // As stored: the whole record for progress lines and for failures (the early stop reads
+  // their reasons), else only what the counts need (a copy per trial is most of the cost
+  // of a trivial in-process trial).
+  TrialRecord done;
+  if (full_record || outcome.state == TrialState::Failed) {
+    done = trial.record();
+    if (outcome.attrs.is_object()) done.system_attrs.update(outcome.attrs);
+    if (interrupted) done.system_attrs[attr::kFailure] = "interrupted";
+    done.system_attrs[attr::kReason] = outcome.reason;
+  } else {
+    done.id = trial.id();
+    done.number = trial.number();
+    done.started = trial.record().started;
+  }
   done.state = outcome.state;
   done.value = outcome.state == TrialState::Failed ? std::nullopt : outcome.value;
-  done.system_attrs[attr::kReason] = outcome.reason;
   done.finished = Clock::now();
   return done;
 }

@@ -28,7 +28,9 @@ class TrialRunner {
   // Runs `trial` to its end and stores the outcome. Returns the trial as it finished (state,
   // value, reason in its system attributes), for progress lines. Throws what the storage
   // throws when the outcome cannot be stored.
-  TrialRecord run(Trial& trial) const;
+  // `full_record` false: a trial that did not fail comes back with only its number, state,
+  // value and times (what the counts need).
+  TrialRecord run(Trial& trial, bool full_record = true) const;
 
  private:
   Study& study_;

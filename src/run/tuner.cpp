@@ -116,7 +116,7 @@ TuneSummary Tuner::run() {
       heartbeat.add(trial->id());
       TrialRecord done;
       try {
-        done = runner.run(*trial);
+        done = runner.run(*trial, static_cast<bool>(options_.on_progress));
       } catch (...) {
         fail();
         done = trial->record();
@@ -167,6 +167,9 @@ TuneSummary optimize(Study& study, const std::function<double(Trial&)>& objectiv
   TuneOptions options;
   options.parallel = std::max(1, threads);
   options.max_new_trials = n_trials;
+  // In-process trials die with the process that runs them: like Study::ask(false), they
+  // take no heartbeat, which keeps a trial's storage cost to its own rows.
+  options.source = make_sampler_source(false);
   Tuner tuner(study, *executor, std::move(options));
   return tuner.run();
 }

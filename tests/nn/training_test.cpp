@@ -8,24 +8,12 @@
 #include "caviar/nn.h"
 #include "nn/data.h"
 #include "nn/trainer.h"
+#include "nn/support/spirals.h"
 
 namespace caviar::nn {
 namespace {
 
-TrainConfig spirals() {
-  TrainConfig config;
-  config.dataset = "spirals";
-  config.spiral_classes = 3;
-  config.spiral_points = 600;
-  config.layers = 2;
-  config.units = 64;
-  config.batch_size = 32;
-  config.optimizer = OptimizerKind::Adam;
-  config.lr = 0.01;
-  config.epochs = 60;
-  config.seed = 1;
-  return config;
-}
+TrainConfig spirals() { return testing::spirals(60); }
 
 std::vector<double> losses(const TrainResult& result) {
   std::vector<double> out;

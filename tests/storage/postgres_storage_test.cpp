@@ -18,19 +18,12 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "caviar/tuner.h"
+#include "support/files.h"
 #include "support/postgres.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path fresh_dir() {
-  std::string templ = (fs::temp_directory_path() / "caviar-storage-XXXXXX").string();
-  return fs::path(mkdtemp(templ.data()));
-}
-
-}  // namespace
 
 TEST(PostgresStorage, OptunaLayoutWithEnumTypes) {
   ASSERT_TRUE(caviar::testing::postgres_available());
@@ -227,7 +220,8 @@ TEST(PostgresStorage, ACommitStillInProgressAfterANetworkCutIsAwaited) { commit_
 
 TEST(PostgresStorage, RefusesWhatItCannotReachOrDoesNotOwn) {
   ASSERT_TRUE(caviar::testing::postgres_available());
-  fs::path dir = fresh_dir();  // a socket folder with no server in it
+  caviar::testing::TempDir tmp;
+  fs::path dir = tmp.path();  // a socket folder with no server in it
   try {
     open_storage("postgresql://caviar:hunter2@/nowhere?host=" + dir.string());
     FAIL();

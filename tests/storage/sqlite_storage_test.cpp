@@ -18,22 +18,16 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "caviar/tuner.h"
+#include "support/files.h"
 #include "support/postgres.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path fresh_dir() {
-  std::string templ = (fs::temp_directory_path() / "caviar-storage-XXXXXX").string();
-  return fs::path(mkdtemp(templ.data()));
-}
-
-}  // namespace
 
 TEST(SqliteStorage, UsesWalAndOptunaRevision) {
-  fs::path dir = fresh_dir();
+  caviar::testing::TempDir tmp;
+  fs::path dir = tmp.path();
   std::string path = (dir / "w.db").string();
   open_storage("sqlite:///" + path)->open_study("s", Direction::Minimize);
   open_storage("sqlite:///" + (dir / "old.db").string() + "?schema=v3.0.0.d");
@@ -65,7 +59,8 @@ TEST(SqliteStorage, UsesWalAndOptunaRevision) {
 }
 
 TEST(SqliteStorage, RejectsWhatIsNotAStudyStore) {
-  fs::path dir = fresh_dir();
+  caviar::testing::TempDir tmp;
+  fs::path dir = tmp.path();
   std::ofstream(dir / "notes.txt") << "these are not the studies you are looking for\n";
   try {
     open_storage("sqlite:///" + (dir / "notes.txt").string());
@@ -83,7 +78,8 @@ TEST(SqliteStorage, RejectsWhatIsNotAStudyStore) {
 // and the call goes through; a server that is not there, or a database with other tables,
 // is a clear error (with the password left out of it).
 TEST(SqliteStorage, ADatabaseThatGoesAwayIsAnErrorNotSilentLoss) {
-  fs::path dir = fresh_dir();
+  caviar::testing::TempDir tmp;
+  fs::path dir = tmp.path();
   fs::path file = dir / "gone.db";
   auto storage = open_storage("sqlite:///" + file.string());
   StudyOptions o;
@@ -103,7 +99,8 @@ TEST(SqliteStorage, ADatabaseThatGoesAwayIsAnErrorNotSilentLoss) {
 }
 
 TEST(SqliteStorage, HeartbeatsAreUtcWhateverTheTimeZone) {
-  fs::path dir = fresh_dir();
+  caviar::testing::TempDir tmp;
+  fs::path dir = tmp.path();
   std::string old_tz = getenv("TZ") ? getenv("TZ") : "";
   setenv("TZ", "Asia/Tokyo", 1);  // UTC+9: a local-time heartbeat would look 9 h off
   tzset();

@@ -18,6 +18,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "caviar/tuner.h"
+#include "support/files.h"
 #include "support/postgres.h"
 
 using namespace caviar;
@@ -25,15 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir() {
-  std::string templ = (fs::temp_directory_path() / "caviar-storage-XXXXXX").string();
-  return fs::path(mkdtemp(templ.data()));
-}
-
 class StorageContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fresh_dir();
     if (GetParam() == "postgres") {
       ASSERT_TRUE(caviar::testing::postgres_available());
       database_.emplace();
@@ -45,7 +40,6 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     storage_.reset();
-    fs::remove_all(dir_);
   }
 
   StudyOptions options(std::optional<int> budget = std::nullopt) {
@@ -57,7 +51,8 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
     return o;
   }
 
-  fs::path dir_;
+  caviar::testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();
   std::optional<caviar::testing::PostgresDatabase> database_;
   std::string url_;
   std::shared_ptr<Storage> storage_;
@@ -232,7 +227,8 @@ INSTANTIATE_TEST_SUITE_P(Stores, StorageContract, ::testing::Values("memory", "s
 
 TEST(StaleRetry, AStaleTrialsParamsRunAgainWithRetry) {
   for (const char* url : {"memory", "sqlite"}) {
-    fs::path dir = fresh_dir();
+    caviar::testing::TempDir tmp;
+    fs::path dir = tmp.path();
     auto storage = open_storage(std::string(url) == "memory" ? "memory" : "sqlite:///" + (dir / "r.db").string());
     StudyOptions o;
     o.name = "r";

@@ -23,14 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 
-// ---- Lineage attributes ----
-
-std::int64_t attr_int(const json& j, const char* key, std::int64_t fallback = 0) {
-  return pbt_lineage_int(j, key, fallback);
-}
-
-const json* lineage_of(const TrialRecord& t) { return pbt_lineage_of(t); }
-
 json number_or_null(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
 
 std::uint64_t decision_seed(std::uint64_t seed, int member, std::int64_t segment) {
@@ -240,7 +232,7 @@ using Chains = std::vector<std::vector<const TrialRecord*>>;
 // score there and its checkpoint the state at that step.
 const TrialRecord* ended_at(const Chains& chains, int member, std::int64_t step) {
   for (const TrialRecord* t : chains[static_cast<std::size_t>(member)])
-    if (t->state == TrialState::Complete && t->value && attr_int(*lineage_of(*t), "stop") == step) return t;
+    if (t->state == TrialState::Complete && t->value && pbt_lineage_int(*pbt_lineage_of(*t), "stop") == step) return t;
   return nullptr;
 }
 
@@ -253,9 +245,9 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
   std::map<int, const TrialRecord*> by_number;
   for (const auto& t : history) {
     by_number[t.number] = &t;
-    const json* lineage = lineage_of(t);
+    const json* lineage = pbt_lineage_of(t);
     if (!lineage) continue;
-    const auto member = attr_int(*lineage, "member", -1);
+    const auto member = pbt_lineage_int(*lineage, "member", -1);
     if (member >= 0 && member < population) chains[static_cast<std::size_t>(member)].push_back(&t);
   }
   for (auto& chain : chains)
@@ -275,21 +267,21 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
     Ready r{0, m, Kind::First, nullptr};
     if (!chain.empty()) {
       const TrialRecord* last = chain.back();
-      const json& lineage = *lineage_of(*last);
+      const json& lineage = *pbt_lineage_of(*last);
       r.last = last;
       switch (last->state) {
         case TrialState::Running:
         case TrialState::Waiting: continue;  // busy
         case TrialState::Complete:
-          if (attr_int(lineage, "stop") >= options_.max_steps) continue;  // done
+          if (pbt_lineage_int(lineage, "stop") >= options_.max_steps) continue;  // done
           r.kind = Kind::Next;
-          r.start = attr_int(lineage, "stop");
+          r.start = pbt_lineage_int(lineage, "stop");
           break;
         case TrialState::Failed:
           // Uncounted (stale, interrupted): run again. Counted: up to `retry` more attempts.
-          if (last->counted() && attr_int(lineage, "attempt", 1) > retry_) continue;  // stopped
+          if (last->counted() && pbt_lineage_int(lineage, "attempt", 1) > retry_) continue;  // stopped
           r.kind = Kind::Rerun;
-          r.start = attr_int(lineage, "step");
+          r.start = pbt_lineage_int(lineage, "step");
           break;
         case TrialState::Pruned: continue;  // PBT never prunes; a pruned member stops
       }
@@ -307,7 +299,7 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
       std::vector<TrialRecord> firsts;  // the sampler's history: every member's first segment
       for (const auto& chain : chains)
         for (const TrialRecord* t : chain)
-          if (attr_int(*lineage_of(*t), "segment", -1) == 0) firsts.push_back(*t);
+          if (pbt_lineage_int(*pbt_lineage_of(*t), "segment", -1) == 0) firsts.push_back(*t);
       SampleContext context{space_, firsts, m, direction_, fixed};
       auto params = sampler_->suggest(context);
       if (!params) continue;  // an exhausted grid: this member cannot start
@@ -320,14 +312,14 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
     } else if (r.kind == Kind::Rerun) {
       // The same segment: same parameters, same checkpoint, same decision.
       out.params = r.last->params;
-      out.lineage = *lineage_of(*r.last);
-      if (r.last->counted()) out.lineage["attempt"] = attr_int(out.lineage, "attempt", 1) + 1;
+      out.lineage = *pbt_lineage_of(*r.last);
+      if (r.last->counted()) out.lineage["attempt"] = pbt_lineage_int(out.lineage, "attempt", 1) + 1;
       out.lineage["rerun_of"] = r.last->number;
       if (out.lineage["restore_trial"].is_number_integer()) restore = out.lineage["restore_trial"].get<int>();
     } else {
       const TrialRecord& last = *r.last;
       const std::int64_t step = r.start;
-      const std::int64_t segment = attr_int(*lineage_of(last), "segment") + 1;
+      const std::int64_t segment = pbt_lineage_int(*pbt_lineage_of(last), "segment") + 1;
       std::vector<PbtScore> scores;
       for (int j = 0; j < population; ++j)
         if (const TrialRecord* t = ended_at(chains, j, step)) scores.push_back({j, *t->value});
@@ -378,16 +370,16 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
   std::vector<std::int64_t> stands(population, 0);
   std::vector<const TrialRecord*> latest(population, nullptr);
   for (const auto& t : history) {
-    const json* lineage = lineage_of(t);
-    const auto member = lineage ? attr_int(*lineage, "member", -1) : -1;
+    const json* lineage = pbt_lineage_of(t);
+    const auto member = lineage ? pbt_lineage_int(*lineage, "member", -1) : -1;
     if (member < 0 || member >= options_.population) continue;
     const auto m = static_cast<std::size_t>(member);
     if (!latest[m] || t.number > latest[m]->number) latest[m] = &t;
-    if (t.state == TrialState::Complete) stands[m] = std::max(stands[m], attr_int(*lineage, "stop"));
+    if (t.state == TrialState::Complete) stands[m] = std::max(stands[m], pbt_lineage_int(*lineage, "stop"));
   }
   for (std::size_t m = 0; m < population; ++m)
     if (latest[m] && latest[m]->state == TrialState::Failed && latest[m]->counted() &&
-        attr_int(*lineage_of(*latest[m]), "attempt", 1) > retry_)
+        pbt_lineage_int(*pbt_lineage_of(*latest[m]), "attempt", 1) > retry_)
       stands[m] = std::numeric_limits<std::int64_t>::max();
   const std::int64_t slowest = *std::min_element(stands.begin(), stands.end());
   // The study's best trial keeps its model, wherever it stands.
@@ -395,10 +387,10 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
 
   std::vector<std::string> out;
   for (const auto& t : history) {
-    const json* lineage = lineage_of(t);
+    const json* lineage = pbt_lineage_of(t);
     const std::string dir = t.system_attrs.value(attr::kCheckpointDir, "");
     if (!lineage || dir.empty() || &t == best) continue;
-    const std::int64_t stop = attr_int(*lineage, "stop");
+    const std::int64_t stop = pbt_lineage_int(*lineage, "stop");
     // A failed segment's folder is never restored; a complete one's only at its stop step.
     if (t.state == TrialState::Failed ||
         (t.state == TrialState::Complete && stop < slowest && stop < options_.max_steps))

@@ -110,6 +110,7 @@ struct TuneArgs {
   std::string config;
   std::string study, storage;
   std::optional<long long> trials, parallel;
+  std::optional<std::string> gpus;
   long long seed = -1;
   bool quiet = false;
   bool allow_space_change = false;
@@ -120,7 +121,7 @@ struct TuneArgs {
 void tune(const TuneArgs& a) {
   // Everything is checked before anything is stored or started.
   Config config = load_config(a.config);
-  apply_overrides(config, {a.study, storage_url(a.storage, &config), a.trials, a.parallel});
+  apply_overrides(config, {a.study, storage_url(a.storage, &config), a.trials, a.parallel, a.gpus});
   if (a.seed >= 0) config.study.sampler.seed = static_cast<std::uint64_t>(a.seed);
   config.study.allow_space_change = a.allow_space_change;
 
@@ -138,6 +139,10 @@ void tune(const TuneArgs& a) {
 
   TuneOptions options;
   options.parallel = config.parallel;
+  options.resources = config.resources;
+  if (const int slots = config.resources.slots(); slots > 0 && config.parallel > slots)
+    fmt::print(stderr, "caviar: {} trials at a time, not {}: {} devices, {} per trial\n", slots,
+               config.parallel, config.resources.gpus.size(), config.resources.gpus_per_trial);
   options.time_limit = config.time_limit;
   options.trial_root = config.trial_root;
   if (!a.keep_going) options.stop_after_same_failures = 5;
@@ -255,6 +260,10 @@ CommandRegistrar registrar(10, [](CLI::App& app) {
   cmd->add_option("--storage", args->storage, "Storage URL (overrides the config's), e.g. sqlite:///caviar.db");
   cmd->add_option("--trials", args->trials, "The study's total trial budget (overrides budget.trials)")->check(CLI::PositiveNumber);
   cmd->add_option("--parallel", args->parallel, "Trials at a time (overrides budget.parallel)")->check(CLI::PositiveNumber);
+  cmd->add_option("--gpus", args->gpus,
+                  "Devices the trials share, e.g. 0,1,2,3 (overrides resources.gpus; none: no devices): each "
+                  "running trial gets its own as CUDA_VISIBLE_DEVICES and CAVIAR_GPU, and trials at a time "
+                  "are at most the devices free");
   cmd->add_option("--seed", args->seed, "Sampler seed (overrides sampler.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
   cmd->add_flag("--allow-space-change", args->allow_space_change,

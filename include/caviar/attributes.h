@@ -46,6 +46,8 @@ inline constexpr const char* kStderrTail = "caviar:stderr_tail";
 inline constexpr const char* kExitCode = "caviar:exit_code";
 inline constexpr const char* kSignal = "caviar:signal";
 inline constexpr const char* kSeconds = "caviar:seconds";
+// The devices a trial had to itself (resources.gpus, include/caviar/config.h): ["2", "3"].
+inline constexpr const char* kGpus = "caviar:gpus";
 // Every `name=number` a command trial printed on stdout, by step: {"3": {"val_loss": 0.31,
 // "val_acc": 0.88}, ...} (docs/protocol.md). The metric itself is also in Optuna's
 // intermediate values; this keeps the rest.

@@ -12,6 +12,7 @@
 //   sampler: {name: random, seed: 0}
 //   budget:  {trials: 100, parallel: 4, time: 1h}
 //   scheduler: {name: pbt, population: 16, interval: 2, max_steps: 20}   # optional
+//   resources: {gpus: [0, 1, 2, 3], gpus_per_trial: 1}                   # optional
 //
 // Unknown keys are errors with the path and a suggestion. Loading never touches storage.
 #pragma once
@@ -48,6 +49,20 @@ inline constexpr int kMaxParallel = 1024;                 // budget.parallel, --
 inline constexpr int kMaxTrials = 1'000'000;              // budget.trials, --trials
 inline constexpr std::chrono::hours kMaxDuration{24 * 366};  // any duration: one year
 inline constexpr std::size_t kMaxNameLength = 512;        // a study's name (Optuna's column)
+inline constexpr int kMaxGpus = 1024;                     // resources.gpus, --gpus
+
+// The devices that running trials share (resources: in the config, --gpus): each running
+// trial has gpus_per_trial of them to itself, so at most size / gpus_per_trial trials run
+// at once. A command trial sees its own as CUDA_VISIBLE_DEVICES and CAVIAR_GPU ("2,3").
+struct Resources {
+  std::vector<std::string> gpus;  // device ids as CUDA_VISIBLE_DEVICES takes them: 0, GPU-<uuid>
+  int gpus_per_trial = 1;
+  int slots() const { return static_cast<int>(gpus.size()) / gpus_per_trial; }  // 0: no devices
+};
+
+// "0,1,2,3" (as --gpus takes it, or CUDA_VISIBLE_DEVICES lists them) or "none": the
+// device ids, checked. Throws ConfigError at `where`.
+std::vector<std::string> parse_gpu_list(const std::string& text, const std::string& where);
 
 struct Config {
   std::filesystem::path file;   // where it was read from ("" if from text)
@@ -57,7 +72,9 @@ struct Config {
   std::optional<CommandObjective> command;
   json builtin;                 // objective: {builtin: name, args: {...}}; null if none
   std::string metric;           // the optimised value (for builtins; commands: command->metric)
-  int parallel = 1;
+  int parallel = 1;             // with gpus and no budget.parallel: their slots
+  bool parallel_given = false;  // budget.parallel in the file
+  Resources resources;
   std::optional<std::chrono::milliseconds> time_limit;
   std::optional<PbtOptions> pbt;  // scheduler: {name: pbt, ...}; see pbt.h
   std::filesystem::path trial_root;  // trial folders: <trial_root>/<number>/
@@ -65,11 +82,13 @@ struct Config {
   json raw;                     // the whole config as JSON
 };
 
-// The command line's overrides of a config (--study, --storage, --trials, --parallel),
-// checked like the file's own values; the trial folders follow the study they name.
+// The command line's overrides of a config (--study, --storage, --trials, --parallel,
+// --gpus), checked like the file's own values; the trial folders follow the study they
+// name, and trials at a time follow --gpus unless --parallel or budget.parallel is given.
 struct ConfigOverrides {
   std::string study, storage;
   std::optional<long long> trials, parallel;
+  std::optional<std::string> gpus;  // parse_gpu_list's text
 };
 void apply_overrides(Config& config, const ConfigOverrides& overrides);
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "caviar/config.h"
 #include "caviar/trial.h"
@@ -22,6 +23,9 @@ struct TrialContext {
   std::filesystem::path trial_dir;             // private folder, created by the executor
   ReportSink report;                           // stores an intermediate value
   StopQuery should_stop;                       // pruned or caviar is stopping
+  // The devices this trial has to itself while it runs (Resources in config.h); empty:
+  // none given. Commands get them as CUDA_VISIBLE_DEVICES and CAVIAR_GPU ("2,3").
+  std::vector<std::string> gpus;
   // A segment of a scheduler's member (PBT, include/caviar/pbt.h); unset otherwise. The
   // trial restores `restore_from` (empty on a member's first segment), which was saved at
   // step `start_at`, reports steps start_at+1 .. stop_at, and leaves its state in

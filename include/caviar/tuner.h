@@ -82,7 +82,10 @@ std::unique_ptr<TrialSource> make_pbt_source(const Study& study, PbtOptions opti
 std::filesystem::path trial_dir(const std::filesystem::path& trial_root, int number);
 
 struct TuneOptions {
-  int parallel = 1;
+  int parallel = 1;                       // at most resources.slots() when devices are given
+  // Devices shared by the running trials: each has resources.gpus_per_trial of them to
+  // itself (TrialContext::gpus, stored as caviar:gpus). None: trials get none.
+  Resources resources;
   std::optional<int> max_new_trials;      // stop after starting this many here
   std::optional<std::chrono::milliseconds> time_limit;  // no new trials after this
   std::filesystem::path trial_root = "caviar-runs";
@@ -114,7 +117,7 @@ struct TuneSummary {
 
 class Tuner {
  public:
-  // Throws ConfigError if options.parallel < 1.
+  // Throws ConfigError if options.parallel < 1 or the devices give no slot.
   Tuner(Study& study, Executor& executor, TuneOptions options);
   // Runs until the source has nothing left, the budget or max_new_trials is used, the time
   // is up, or stop(). Rethrows a storage failure after the running trials have ended.

@@ -189,7 +189,8 @@ class CommandExecutor final : public Executor {
     }
     for (auto it = vars.begin(); it != vars.end();)  // no stale values from a parent trial
       it = it->first.rfind("CAVIAR_PARAM_", 0) == 0 ? vars.erase(it) : std::next(it);
-    for (const char* name : {"CAVIAR_CHECKPOINT_DIR", "CAVIAR_RESTORE_FROM", "CAVIAR_START_AT", "CAVIAR_STOP_AT"})
+    for (const char* name : {"CAVIAR_CHECKPOINT_DIR", "CAVIAR_RESTORE_FROM", "CAVIAR_START_AT", "CAVIAR_STOP_AT",
+                             "CAVIAR_GPU"})
       vars.erase(name);
     for (const auto& [k, v] : o_.env) vars[k] = v;
     for (const auto& [name, value] : trial.params()) vars[env_name(name)] = space_.at(name).text(value);
@@ -200,6 +201,11 @@ class CommandExecutor final : public Executor {
     vars["CAVIAR_METRIC"] = o_.metric;
     if (!ctx.checkpoint_dir.empty()) vars["CAVIAR_CHECKPOINT_DIR"] = fs::absolute(ctx.checkpoint_dir).string();
     if (!ctx.restore_from.empty()) vars["CAVIAR_RESTORE_FROM"] = fs::absolute(ctx.restore_from).string();
+    if (!ctx.gpus.empty()) {  // its own devices, whatever the environment or objective.env said
+      std::string list;
+      for (const auto& id : ctx.gpus) list += (list.empty() ? "" : ",") + id;
+      vars["CUDA_VISIBLE_DEVICES"] = vars["CAVIAR_GPU"] = list;
+    }
     if (ctx.stop_at) {
       vars["CAVIAR_START_AT"] = std::to_string(ctx.start_at);
       vars["CAVIAR_STOP_AT"] = std::to_string(*ctx.stop_at);

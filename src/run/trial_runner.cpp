@@ -19,11 +19,12 @@ TrialRunner::TrialRunner(Study& study, Executor& executor, TrialSource& source,
       stopping_(std::move(stopping)),
       trial_root_(std::move(trial_root)) {}
 
-TrialRecord TrialRunner::run(Trial& trial, bool full_record) const {
+TrialRecord TrialRunner::run(Trial& trial, std::vector<std::string> gpus, bool full_record) const {
   const std::int64_t id = trial.id();
   TrialContext context;
   context.study = study_.options().name;
   context.trial_dir = trial_dir(trial_root_, trial.number());
+  context.gpus = std::move(gpus);
   // Each report is stored at once, then judged by the pruner (once per report, not per
   // poll of should_stop). A report the storage could not keep stops the trial the usual
   // way (its processes ended and reaped by the executor), not by unwinding through it.
@@ -67,6 +68,8 @@ TrialRecord TrialRunner::run(Trial& trial, bool full_record) const {
         outcome.state = TrialState::Failed, outcome.reason = std::move(why);
     }
   }
+
+  if (!context.gpus.empty()) outcome.attrs[attr::kGpus] = context.gpus;
 
   // What is stored: an interrupted trial is failed (uncounted) whatever the executor saw.
   const bool interrupted = stopping_() && outcome.state != TrialState::Complete;

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "caviar/executor.h"
 #include "caviar/study.h"
@@ -30,7 +32,8 @@ class TrialRunner {
   // throws when the outcome cannot be stored.
   // `full_record` false: a trial that did not fail comes back with only its number, state,
   // value and times (what the counts need).
-  TrialRecord run(Trial& trial, bool full_record = true) const;
+  // `gpus`: the devices the trial has to itself (TrialContext::gpus), stored with it.
+  TrialRecord run(Trial& trial, std::vector<std::string> gpus = {}, bool full_record = true) const;
 
  private:
   Study& study_;

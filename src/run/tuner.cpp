@@ -69,6 +69,13 @@ class FailureWatch {
 Tuner::Tuner(Study& study, Executor& executor, TuneOptions options)
     : study_(study), executor_(executor), options_(std::move(options)) {
   if (options_.parallel < 1) throw ConfigError("parallel", "must be at least 1");
+  const Resources& r = options_.resources;
+  if (!r.gpus.empty()) {
+    if (r.gpus_per_trial < 1 || r.slots() < 1)
+      throw ConfigError("resources.gpus_per_trial", fmt::format("{} devices per trial, but {} are given",
+                                                                r.gpus_per_trial, r.gpus.size()));
+    options_.parallel = std::min(options_.parallel, r.slots());  // a worker per slot at most
+  }
   if (!options_.source) options_.source = make_sampler_source();
 }
 
@@ -101,7 +108,16 @@ TuneSummary Tuner::run() {
                                : options_.stop_after_same_failures);
   std::atomic<bool> stopped_early{false};
 
-  auto worker = [&] {
+  // Worker i owns slot i: the devices i*per_trial ... (i+1)*per_trial - 1, for each trial it
+  // runs (one trial at a time, so no two running trials share a device).
+  auto devices_of = [&](int worker) {
+    const Resources& r = options_.resources;
+    if (r.gpus.empty()) return std::vector<std::string>();
+    const auto first = r.gpus.begin() + static_cast<std::ptrdiff_t>(worker) * r.gpus_per_trial;
+    return std::vector<std::string>(first, first + r.gpus_per_trial);
+  };
+  auto worker = [&](int index) {
+    const std::vector<std::string> devices = devices_of(index);
     while (!stopping() && !out_of_time()) {
       if (options_.max_new_trials && started.fetch_add(1) >= *options_.max_new_trials) break;
       std::optional<Trial> trial;
@@ -116,7 +132,7 @@ TuneSummary Tuner::run() {
       heartbeat.add(trial->id());
       TrialRecord done;
       try {
-        done = runner.run(*trial, static_cast<bool>(options_.on_progress));
+        done = runner.run(*trial, devices, static_cast<bool>(options_.on_progress));
       } catch (...) {
         fail();
         done = trial->record();
@@ -135,7 +151,7 @@ TuneSummary Tuner::run() {
   std::vector<std::thread> pool;
   for (int i = 0; i < options_.parallel; ++i) {
     try {
-      pool.emplace_back(worker);
+      pool.emplace_back(worker, i);
     } catch (const std::system_error& e) {
       // The system gives no more threads (a thread limit, or no memory for stacks): the
       // workers started stop, and run() says why instead of ending the process.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -220,6 +221,57 @@ std::string storage_identity(const std::string& url) {
   return redacted_url(url);
 }
 
+// One device id as CUDA_VISIBLE_DEVICES takes it: an index (3) or a name (GPU-<uuid>,
+// MIG-<uuid>): letters, digits and - _ : . / only, so that a list joins with ','.
+std::string gpu_id(const std::string& id, const std::string& where) {
+  if (id.empty()) throw ConfigError(where, "a device id is empty");
+  if (id.size() > 128) throw ConfigError(where, "a device id is longer than 128 characters");
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("-_:./", c))
+      throw ConfigError(where, fmt::format("{} is not a device id (an index such as 0, or a name such as "
+                                           "GPU-<uuid>)", shown(json(id))));
+  return id;
+}
+
+// The ids once each, at most kMaxGpus, and enough of them for one trial.
+void check_resources(const Resources& r, const std::string& where) {
+  if (r.gpus.size() > static_cast<std::size_t>(kMaxGpus))
+    throw ConfigError(where, fmt::format("at most {} devices, got {}", kMaxGpus, r.gpus.size()));
+  std::set<std::string> seen;
+  for (const auto& id : r.gpus)
+    if (!seen.insert(id).second) throw ConfigError(where, fmt::format("device {} is listed twice", id));
+  if (!r.gpus.empty() && r.gpus_per_trial > static_cast<int>(r.gpus.size()))
+    throw ConfigError("resources.gpus_per_trial", fmt::format("{} devices per trial, but only {} are listed",
+                                                              r.gpus_per_trial, r.gpus.size()));
+}
+
+Resources resources_from_json(const json& r) {
+  if (!r.is_object()) throw ConfigError("resources", "expected a mapping such as {gpus: [0, 1]}");
+  check_keys(r, "resources", {"gpus", "gpus_per_trial"});
+  Resources out;
+  if (r.contains("gpus")) {
+    const json& list = r["gpus"];
+    if (!list.is_array()) throw ConfigError("resources.gpus", "must be a list of device ids, such as [0, 1, 2, 3]");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = fmt::format("resources.gpus[{}]", i);
+      if (list[i].is_number_integer() && list[i].get<std::int64_t>() >= 0)
+        out.gpus.push_back(std::to_string(list[i].get<std::int64_t>()));
+      else if (list[i].is_string()) out.gpus.push_back(gpu_id(list[i].get<std::string>(), where));
+      else throw ConfigError(where, "must be a device index (0, 1, ...) or a name (GPU-<uuid>), got " + shown(list[i]));
+    }
+  }
+  if (r.contains("gpus_per_trial"))
+    out.gpus_per_trial = bounded_int(r["gpus_per_trial"], "resources.gpus_per_trial", 1, kMaxGpus);
+  check_resources(out, "resources.gpus");
+  return out;
+}
+
+// Devices are for commands: the built-in trainer runs on the CPU.
+void check_devices_usable(const Config& config, const std::string& where) {
+  if (!config.resources.gpus.empty() && !config.command)
+    throw ConfigError(where, "the built-in objective runs on the CPU; devices are given to command objectives");
+}
+
 constexpr const char* kOwnerFile = ".caviar-study";
 
 json owner_of(const Config& config) {
@@ -227,6 +279,22 @@ json owner_of(const Config& config) {
 }
 
 }  // namespace
+
+std::vector<std::string> parse_gpu_list(const std::string& text, const std::string& where) {
+  std::vector<std::string> ids;
+  if (text == "none") return ids;
+  if (text.empty()) throw ConfigError(where, "no devices; give ids such as 0,1,2,3 (or none)");
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', begin);
+    ids.push_back(gpu_id(text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin), where));
+    if (ids.size() > static_cast<std::size_t>(kMaxGpus))
+      throw ConfigError(where, fmt::format("at most {} devices", kMaxGpus));
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return ids;
+}
 
 const std::vector<std::string>& builtin_placeholders() {
   static const std::vector<std::string> names = {"trial", "study", "trial_dir"};
@@ -302,7 +370,7 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   }
   check_keys(c, "", {"study", "storage", "direction", "metric", "step", "objective", "parameters",
                      "sampler", "pruner", "scheduler", "budget", "retry", "heartbeat", "stale_after",
-                     "trial_dir"});
+                     "trial_dir", "resources"});
 
   Config config;
   config.raw = c;
@@ -360,7 +428,8 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
     const json& b = c["budget"];
     check_keys(b, "budget", {"trials", "parallel", "time"});
     if (b.contains("trials")) s.budget = bounded_int(b["trials"], "budget.trials", 1, kMaxTrials);
-    if (b.contains("parallel")) config.parallel = bounded_int(b["parallel"], "budget.parallel", 1, kMaxParallel);
+    config.parallel_given = b.contains("parallel");
+    if (config.parallel_given) config.parallel = bounded_int(b["parallel"], "budget.parallel", 1, kMaxParallel);
     if (b.contains("time")) config.time_limit = parse_duration(b["time"], "budget.time");
   }
   if (c.contains("retry")) s.retry = bounded_int(c["retry"], "retry", 0, 100);
@@ -435,6 +504,12 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
         throw ConfigError("scheduler", fmt::format("PBT decides itself which members go on; it cannot be "
                                                    "used with the {} pruner (remove pruner:)", s.pruner.name));
     }
+  }
+
+  if (c.contains("resources")) {
+    config.resources = resources_from_json(c["resources"]);
+    check_devices_usable(config, "resources.gpus");
+    if (!config.parallel_given && config.resources.slots() > 0) config.parallel = config.resources.slots();
   }
 
   config.base_dir = base_dir;
@@ -540,6 +615,13 @@ void apply_overrides(Config& config, const ConfigOverrides& o) {
     if (*o.parallel < 1 || *o.parallel > kMaxParallel)
       throw ConfigError("--parallel", fmt::format("must be a whole number from 1 to {}, got {}", kMaxParallel, *o.parallel));
     config.parallel = static_cast<int>(*o.parallel);
+  }
+  if (o.gpus) {
+    config.resources.gpus = parse_gpu_list(*o.gpus, "--gpus");
+    check_resources(config.resources, "--gpus");
+    check_devices_usable(config, "--gpus");
+    if (!o.parallel && !config.parallel_given)
+      config.parallel = config.resources.gpus.empty() ? 1 : config.resources.slots();
   }
   if (!config.trial_dir_given)
     config.trial_root = default_trial_root(config.base_dir, config.storage, config.study.name);

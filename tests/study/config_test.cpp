@@ -14,6 +14,12 @@ const char* kBase =
     "parameters:\n"
     "  x: {type: float, low: 0, high: 1}\n";
 
+ConfigOverrides gpus(const std::string& list) {
+  ConfigOverrides o;
+  o.gpus = list;
+  return o;
+}
+
 std::string where_of(const std::string& extra) {
   try {
     parse_config(std::string(kBase) + extra, "/tmp");
@@ -77,4 +83,49 @@ TEST(Config, ParametersKeepTheirOrder) {
   EXPECT_EQ(c.study.space.params()[0].name, "zeta");
   EXPECT_EQ(c.study.space.params()[1].name, "alpha");
   EXPECT_EQ(c.study.space.params()[2].name, "mid");
+}
+
+TEST(Config, DevicesGiveTrialsAtATimeUnlessParallelIsGiven) {
+  Config c = parse_config(std::string(kBase) + "resources: {gpus: [0, 1, GPU-8b3c-aa, 3], gpus_per_trial: 2}\n", "/tmp");
+  EXPECT_EQ(c.resources.gpus, (std::vector<std::string>{"0", "1", "GPU-8b3c-aa", "3"}));
+  EXPECT_EQ(c.resources.slots(), 2);
+  EXPECT_EQ(c.parallel, 2);  // one trial per slot
+  c = parse_config(std::string(kBase) + "resources: {gpus: [0, 1, 2]}\nbudget: {parallel: 1}\n", "/tmp");
+  EXPECT_EQ(c.parallel, 1);  // the user's own choice stands (below the slots)
+  apply_overrides(c, gpus("4,5"));
+  EXPECT_EQ(c.resources.gpus, (std::vector<std::string>{"4", "5"}));
+  EXPECT_EQ(c.parallel, 1);
+  c = parse_config(kBase, "/tmp");
+  apply_overrides(c, gpus("0,1,2,3"));
+  EXPECT_EQ(c.parallel, 4);
+  apply_overrides(c, gpus("none"));
+  EXPECT_TRUE(c.resources.gpus.empty());
+  EXPECT_EQ(c.parallel, 1);
+}
+
+TEST(Config, BadDevicesAreRefusedWithTheirKey) {
+  EXPECT_EQ(where_of("resources: {gpus: [0, 0]}\n"), "resources.gpus");
+  EXPECT_EQ(where_of("resources: {gpus: [-1]}\n"), "resources.gpus[0]");
+  EXPECT_EQ(where_of("resources: {gpus: [0, 'a,b']}\n"), "resources.gpus[1]");
+  EXPECT_EQ(where_of("resources: {gpus: [0, 1.5]}\n"), "resources.gpus[1]");
+  EXPECT_EQ(where_of("resources: {gpus: 0}\n"), "resources.gpus");
+  EXPECT_EQ(where_of("resources: {gpus: [0], gpus_per_trial: 2}\n"), "resources.gpus_per_trial");
+  EXPECT_EQ(where_of("resources: {gpus: [0], gpu: 1}\n"), "resources.gpu");
+  for (const char* list : {"", "0,,1", "0,1,", "0;rm -rf /", "0 1"}) {
+    Config c = parse_config(kBase, "/tmp");
+    try {
+      apply_overrides(c, gpus(list));
+      ADD_FAILURE() << "accepted --gpus '" << list << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.where(), "--gpus") << list;
+    }
+  }
+  // The built-in trainer runs on the CPU: devices would be a mistake.
+  const char* builtin = "study: s\nobjective: {builtin: mlp}\nparameters:\n  lr: {type: float, low: 0.001, high: 1}\n";
+  try {
+    parse_config(std::string(builtin) + "resources: {gpus: [0]}\n", "/tmp");
+    ADD_FAILURE() << "accepted devices for the built-in objective";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where(), "resources.gpus");
+  }
 }

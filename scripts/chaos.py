@@ -218,7 +218,8 @@ class Run:
         self.starts = 0
         self.exits = []          # (slot, exit code, last stderr line) of exits the script did not cause
         self.watched = []        # (pid, start, name) of a killed caviar's descendants
-        self.orphan_seconds = 0.0
+        self.orphan_seconds = 0.0  # the longest a killed caviar's trial process outlived it
+        self.reaper_seconds = 0.0  # the longest its caviar-reaper did (SIGTERM, 2 s, SIGKILL, exit)
         self.events = []
 
     def log(self, what):
@@ -290,10 +291,10 @@ class Run:
         for pid, start, name, killed_at in self.watched:
             if alive(pid, start):
                 left.append((pid, start, name, killed_at))
-            else:
+            elif name.startswith(self.args.caviar + " "):  # the caviar-reaper (a fork of caviar)
+                self.reaper_seconds = max(self.reaper_seconds, now - killed_at)
+            else:  # a trial's process
                 self.orphan_seconds = max(self.orphan_seconds, now - killed_at)
-                if now - killed_at > 3:
-                    self.log(f"a killed caviar's descendant {pid} ({name}) was gone {now - killed_at:.1f} s after the kill")
         self.watched = left
 
     def go(self):
@@ -319,8 +320,11 @@ class Run:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{self.store}: still running after {self.args.timeout} s")
                 time.sleep(0.02)
-            time.sleep(self.rng.uniform(0, 0.5))
-            self.reap_exits(restart=True)
+            pause_until = time.monotonic() + self.rng.uniform(0, 0.5)
+            while time.monotonic() < pause_until:
+                self.reap_exits(restart=True)
+                self.check_orphans()
+                time.sleep(0.02)
             if what == "kill":
                 kills += self.kill_one()
             else:
@@ -394,6 +398,7 @@ class Run:
             "running": sum(1 for _, s in raw if s in ("RUNNING", "WAITING")),
             "left": len(self.left) + len(self.watched),
             "orphan_s": self.orphan_seconds,
+            "reaper_s": self.reaper_seconds,
             "exits": self.exits,
             "starts": self.starts,
             "wall": self.wall,
@@ -428,14 +433,14 @@ class Run:
 
 def table(results):
     head = ["store", "kills", "restarts", "budget", "complete", "pruned", "failed", "uncounted (why)",
-            "numbers 0..n-1", "running left", "processes left", "orphans gone after", "own exits", "wall"]
+            "numbers 0..n-1", "running left", "processes left", "trials gone / reaper gone after kill", "own exits", "wall"]
     rows = []
     for r in results:
         why = ", ".join(f"{n} {k}" for k, n in sorted(r["uncounted"].items())) or "0"
         rows.append([r["store"], str(r["kills"]), str(r["restarts"]), str(r["budget"]), str(r["complete"]),
                      str(r["pruned"]), str(r["failed"]), why,
                      f"{'yes' if r['numbers_ok'] else 'NO'} (n={r['trials']})", str(r["running"]),
-                     str(r["left"]), f"{r['orphan_s']:.1f} s", str(len(r["exits"])), f"{r['wall']:.0f} s"])
+                     str(r["left"]), f"{r['orphan_s']:.1f} s / {r['reaper_s']:.1f} s", str(len(r["exits"])), f"{r['wall']:.0f} s"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)

@@ -3,8 +3,12 @@
 
 Several `caviar tune` processes share one study. At random moments the script SIGKILLs one
 of them and starts it again at once, as a user would ("kill it and run it again"); on
-PostgreSQL it also restarts the server. Once the kills are done it lets the processes run
-the budget out and then checks what caviar promises:
+PostgreSQL it also restarts the server (`pg_ctl restart`, -m fast, then -m immediate, ...)
+and, while the server is down, kills one more caviar, whose successor then meets no server.
+A caviar that exits by itself with an error is started again 0.25 s later; on SQLite any
+such exit is a failure, on PostgreSQL only one that exits 2 naming PostgreSQL is allowed.
+Once the kills are done it lets the processes run the budget out and then checks what
+caviar promises:
 
   * the study holds exactly the budget of counted trials (complete, pruned, and failed
     trials not marked `caviar:uncounted`: see docs/config.md#budget);
@@ -174,8 +178,16 @@ class Postgres:
         if r.returncode != 0:
             raise RuntimeError(f"{tool} failed ({r.returncode}): {r.stdout[-2000:]}")
 
-    def restart(self, mode):
-        self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-m", mode, "-o", self.options, "restart")
+    def restart_async(self, mode):
+        """Starts `pg_ctl restart`; returns its process (it exits once the server is back)."""
+        cmd = [f"{self.bin}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-m", mode,
+               "-o", self.options, "restart"]
+        if os.getuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ready(self):
+        return subprocess.run([f"{self.bin}/pg_isready", "-q", "-h", self.dir], env=self.env).returncode == 0
 
     def stop(self):
         try:
@@ -215,6 +227,7 @@ class Run:
             self.env = dict(os.environ)
         self.env["CHAOS_RUN"] = self.token
         self.procs = [None] * args.processes
+        self.again_at = [None] * args.processes  # when to start a slot whose caviar failed
         self.starts = 0
         self.exits = []          # (slot, exit code, last stderr line) of exits the script did not cause
         self.watched = []        # (pid, start, name) of a killed caviar's descendants
@@ -244,10 +257,18 @@ class Run:
             return 0
 
     def reap_exits(self, restart):
-        """Notes processes that exited by themselves; starts them again if `restart`
-        (during the chaos, or after any exit but a clean one)."""
+        """Notes processes that exited by themselves. One that failed is started again a
+        quarter of a second later, as a user would; one that finished cleanly only while
+        the chaos lasts (`restart`)."""
+        now = time.monotonic()
         for slot, p in enumerate(self.procs):
-            if p is None or p.poll() is None:
+            if p is None:
+                if self.again_at[slot] is not None and now >= self.again_at[slot]:
+                    self.again_at[slot] = None
+                    self.start(slot)
+                    self.log(f"caviar {slot} started again (pid {self.procs[slot].pid})")
+                continue
+            if p.poll() is None:
                 continue
             self.procs[slot] = None
             if p.returncode != 0:
@@ -257,8 +278,14 @@ class Run:
             else:
                 self.log(f"caviar {slot} (pid {p.pid}) finished")
             if restart or p.returncode != 0:
-                self.start(slot)
-                self.log(f"caviar {slot} started again (pid {self.procs[slot].pid})")
+                self.again_at[slot] = now + (0.25 if p.returncode != 0 else 0)
+
+    def tick(self, restart):
+        self.reap_exits(restart)
+        self.check_orphans()
+        if time.monotonic() > self.deadline:
+            raise TimeoutError(f"{self.store}: still running after {self.args.timeout} s")
+        time.sleep(0.02)
 
     def last_error(self, slot):
         try:
@@ -299,47 +326,52 @@ class Run:
 
     def go(self):
         self.t0 = time.monotonic()
-        deadline = self.t0 + self.args.timeout
+        self.deadline = self.t0 + self.args.timeout
         # Random moments, placed by progress (trials started) so that every one falls
         # inside the run, plus a random delay so that a kill lands anywhere in a trial's
-        # life or in caviar's start-up.
+        # life or in caviar's start-up. On PostgreSQL one kill per server restart is kept
+        # for the outage itself: its caviar starts again while the server is down.
+        outage_kills = min(self.kills, self.restarts)
         span = range(max(1, self.budget * 3 // 100), max(self.budget * 85 // 100, self.kills + self.restarts + 2))
-        moments = sorted((m, "kill") for m in self.rng.choices(span, k=self.kills))
+        moments = [(m, "kill") for m in self.rng.choices(span, k=self.kills - outage_kills)]
         lo, hi = self.budget * 20 // 100, self.budget * 80 // 100
         moments += [(self.rng.randint(lo, max(lo, hi)), "restart") for _ in range(self.restarts)]
         moments.sort()
         for slot in range(self.args.processes):
             self.start(slot)
         kills = restarts = 0
-        for i, (at, what) in enumerate(moments):
-            while self.started_trials() < at:
-                self.reap_exits(restart=True)
-                self.check_orphans()
-                if all(p is None for p in self.procs):
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.store}: still running after {self.args.timeout} s")
-                time.sleep(0.02)
+        server = None  # the pg_ctl restart under way
+        for at, what in moments:
+            while self.started_trials() < at and any(p is not None for p in self.procs):
+                self.tick(restart=True)
             pause_until = time.monotonic() + self.rng.uniform(0, 0.5)
             while time.monotonic() < pause_until:
-                self.reap_exits(restart=True)
-                self.check_orphans()
-                time.sleep(0.02)
+                self.tick(restart=True)
             if what == "kill":
                 kills += self.kill_one()
-            else:
-                mode = "fast" if restarts % 2 == 0 else "immediate"
-                self.log(f"PostgreSQL restart (-m {mode}) at {self.started_trials()} trials started")
-                self.pg.restart(mode)
-                restarts += 1
-                self.log("PostgreSQL is back")
+                continue
+            while server is not None and server.poll() is None:
+                self.tick(restart=True)
+            mode = "fast" if restarts % 2 == 0 else "immediate"
+            self.log(f"PostgreSQL restart (-m {mode}) at {self.started_trials()} trials started")
+            server = self.pg.restart_async(mode)
+            restarts += 1
+            went = time.monotonic()
+            while self.pg.ready() and time.monotonic() - went < 30:
+                self.tick(restart=True)
+            self.log("PostgreSQL is down")
+            if outage_kills:
+                outage_kills -= 1
+                kills += self.kill_one()
+        while server is not None and server.poll() is None:
+            self.tick(restart=True)
+        if server is not None:
+            self.log(f"PostgreSQL is back (pg_ctl restart exited {server.returncode})")
+            if server.returncode != 0:
+                raise RuntimeError(f"pg_ctl restart failed; see {self.pg.log}")
         self.log(f"chaos over: {kills} kills, {restarts} server restarts; letting the processes finish")
-        while any(p is not None for p in self.procs):
-            self.reap_exits(restart=False)
-            self.check_orphans()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.store}: still running after {self.args.timeout} s")
-            time.sleep(0.05)
+        while any(p is not None for p in self.procs) or any(t is not None for t in self.again_at):
+            self.tick(restart=False)
         self.wall = time.monotonic() - self.t0
         # Whatever a killed caviar left has its reaper's 2 s between SIGTERM and SIGKILL.
         poll_until(lambda: (self.check_orphans(), not self.watched)[1], 10)
@@ -425,8 +457,9 @@ class Run:
         if other_failures:
             self.log(f"counted failures other than the planned ones: {other_failures}")
         for slot, code, last in self.exits:
-            if not self.pg:
-                problems.append(f"caviar {slot} exited {code} by itself on SQLite: {last}")
+            # On PostgreSQL a caviar started while the server is down says so and exits 2.
+            if not self.pg or code != 2 or "PostgreSQL" not in last:
+                problems.append(f"caviar {slot} exited {code} by itself: {last}")
         self.problems = problems
         return not problems
 

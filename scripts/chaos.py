@@ -454,8 +454,7 @@ class Run:
             problems.append(f"process left: {pid} {name}")
         for pid, _, name, _ in self.watched:
             problems.append(f"a killed caviar's descendant is still alive: {pid} {name}")
-        if other_failures:
-            self.log(f"counted failures other than the planned ones: {other_failures}")
+        self.other_failures = other_failures  # shown, not an invariant: a trial may fail
         for slot, code, last in self.exits:
             # On PostgreSQL a caviar started while the server is down says so and exits 2.
             if not self.pg or code != 2 or "PostgreSQL" not in last:
@@ -534,6 +533,8 @@ def main():
     for run in runs:
         for slot, code, last in run.exits:
             print(f"{run.store}: caviar {slot} exited {code} by itself: {last}")
+        for number, reason in getattr(run, "other_failures", {}).items():
+            print(f"{run.store}: note: trial #{number} failed for another reason than the planned one: {reason}")
         for p in getattr(run, "problems", []):
             print(f"{run.store}: FAILED: {p}")
     if args.keep:

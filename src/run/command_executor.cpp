@@ -108,6 +108,7 @@ class CommandExecutor final : public Executor {
     cenv.push_back(nullptr);
 
     pid_t pid = 0;
+    detail::reaper_start();
     int rc = posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), cenv.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);

@@ -80,8 +80,8 @@ std::size_t tag_prefix_length = 0;
 std::mutex reaper_mutex;
 int write_fd = -1;
 
-void send(char op, pid_t pgid) {
-  std::lock_guard lock(reaper_mutex);
+// Forks the reaper unless it runs; reaper_mutex held.
+void start_locked() {
   if (write_fd < 0) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
@@ -106,6 +106,12 @@ void send(char op, pid_t pgid) {
     write_fd = fds[1];
     signal(SIGPIPE, SIG_IGN);
   }
+}
+
+void send(char op, pid_t pgid) {
+  std::lock_guard lock(reaper_mutex);
+  start_locked();
+  if (write_fd < 0) return;
   char line[32];
   int n = std::snprintf(line, sizeof line, "%c%d\n", op, static_cast<int>(pgid));
   ssize_t ignored = write(write_fd, line, static_cast<std::size_t>(n));
@@ -114,6 +120,10 @@ void send(char op, pid_t pgid) {
 
 }  // namespace
 
+void reaper_start() {
+  std::lock_guard lock(reaper_mutex);
+  start_locked();
+}
 void reaper_watch(pid_t pgid) { send('+', pgid); }
 void reaper_forget(pid_t pgid) { send('-', pgid); }
 

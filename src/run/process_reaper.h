@@ -10,6 +10,10 @@
 
 namespace caviar::detail {
 
+// Starts the reaper if it is not running: called before a trial is spawned, so that a
+// caviar killed between the spawn and reaper_watch() leaves no trial behind (the reaper
+// still finds it by its tag).
+void reaper_start();
 // Registers a trial's process group (starting the reaper on first use).
 void reaper_watch(pid_t pgid);
 // The group has ended or been killed by caviar itself.

@@ -130,6 +130,13 @@ class Storage {
   virtual std::vector<TrialRecord> trials(std::int64_t study_id) = 0;
   virtual std::optional<TrialRecord> trial(std::int64_t study_id, int number) = 0;
   virtual TrialCounts counts(std::int64_t study_id) = 0;
+  // The study's best trial (best_trial in trial.h, the one rule), or nullopt. By default
+  // from trials(); a storage that holds the trials in memory finds it without copying them.
+  virtual std::optional<TrialRecord> best(std::int64_t study_id, Direction direction) {
+    const std::vector<TrialRecord> all = trials(study_id);
+    const TrialRecord* found = best_trial(all, direction);
+    return found ? std::optional<TrialRecord>(*found) : std::nullopt;
+  }
 
   // The grace period used by start_trial's stale check (default 60 s).
   void set_stale_grace(std::chrono::milliseconds grace) { stale_grace_ = grace; }

@@ -175,6 +175,12 @@ class MemoryStorage final : public Storage {
     return s.trials[number];
   }
 
+  std::optional<TrialRecord> best(std::int64_t study_id, Direction direction) override {
+    std::lock_guard lock(mutex_);
+    const TrialRecord* found = best_trial(study(study_id).trials, direction);
+    return found ? std::optional<TrialRecord>(*found) : std::nullopt;
+  }
+
   TrialCounts counts(std::int64_t study_id) override {
     std::lock_guard lock(mutex_);
     TrialCounts c;

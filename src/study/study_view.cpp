@@ -31,11 +31,7 @@ std::vector<TrialRecord> StudyView::trials() const { return storage_->trials(rec
 
 TrialCounts StudyView::counts() const { return storage_->counts(record_.id); }
 
-std::optional<TrialRecord> StudyView::best() const {
-  const auto all = trials();
-  const TrialRecord* best = best_trial(all, record_.direction);
-  return best ? std::optional<TrialRecord>(*best) : std::nullopt;
-}
+std::optional<TrialRecord> StudyView::best() const { return storage_->best(record_.id, record_.direction); }
 
 SearchSpace StudyView::space(const std::vector<TrialRecord>& trials) const {
   return stored_space(record_.system_attrs, trials);

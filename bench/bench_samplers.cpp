@@ -7,8 +7,11 @@
 //   BENCHMARK_CAPTURE(BM_Suggest, name, "name", R"({"key": 1})", "ackley5")
 //       ->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 //
+// BM_Ask times the layer that bench/optuna_sampler_time.py times for Optuna's TPESampler
+// on the same histories: the study's ask() on an in-memory store (the storage's copy of
+// the history included), not the bare suggest().
+//
 // Run: build/bench/bench_samplers [--benchmark_filter=tpe]
-// Optuna's TPESampler on the same histories: bench/optuna_sampler_time.py.
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -19,6 +22,8 @@
 
 #include "bench/suite.h"
 #include "caviar/sampler.h"
+#include "caviar/storage.h"
+#include "caviar/study.h"
 
 using namespace caviar;
 
@@ -64,7 +69,41 @@ void BM_Suggest(benchmark::State& state, const char* sampler, const char* settin
                  " params");
 }
 
+// One Study::ask() after N complete trials of ackley5 in an in-memory study, as Optuna's
+// script does it: the asked trial is failed outside the timing so that the history the
+// sampler sees does not change, and each size is asked `repeats` times (20; 5 at 10,000).
+void BM_Ask(benchmark::State& state, const char* sampler, const char* settings) {
+  const suite::Problem problem = suite::problem("ackley5");
+  const int n = static_cast<int>(state.range(0));
+  StudyOptions options;
+  options.name = "ask";
+  options.space = problem.space;
+  options.sampler = SamplerOptions{sampler, 1, json::parse(settings)};
+  Study study(make_memory_storage(), options);
+  for (const TrialRecord& t : history(problem, n)) {
+    auto trial = study.ask([&](const std::vector<TrialRecord>&, const Params&, int) {
+      return std::optional<TrialDraft>(TrialDraft{t.params, json::object()});
+    }, false);
+    study.tell(*trial, *t.value);
+  }
+  for (auto _ : state) {
+    auto trial = study.ask(false);
+    state.PauseTiming();
+    study.tell_failed(*trial, "timed", json::object(), false);
+    state.ResumeTiming();
+  }
+  state.SetLabel("ackley5, Study::ask() on an in-memory study");
+}
+
 }  // namespace
+
+BENCHMARK_CAPTURE(BM_Ask, tpe, "tpe", "{}")
+    ->Arg(100)->Arg(1000)->Iterations(20)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ask, tpe_univariate, "tpe", R"({"multivariate": false})")
+    ->Arg(100)->Arg(1000)->Iterations(20)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ask, tpe_10000, "tpe", "{}")->Arg(10000)->Iterations(5)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Ask, tpe_univariate_10000, "tpe", R"({"multivariate": false})")
+    ->Arg(10000)->Iterations(5)->Unit(benchmark::kMillisecond);
 
 // TPE on a 5-parameter continuous space (ackley5).
 BENCHMARK_CAPTURE(BM_Suggest, tpe, "tpe", "{}", "ackley5")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Overhead, caviar next to Optuna in one session: runs bench_overhead and
 # optuna_overhead.py back to back on the same cases and prints both tables and the ratio
-# caviar/Optuna of trials per second for each case.
+# caviar/Optuna of trials per second for each case. Both sides' SQLite run in WAL with
+# synchronous=NORMAL (caviar's setting; optuna_overhead.py --wal), so they do the same work.
 #
 #   bench/run_overhead.sh [BUILD_DIR] [-- options for both, e.g. --sqlite-trials 500]
 #
@@ -20,7 +21,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$bin" "$@" | tee "$out/caviar.md"
 echo
-/usr/bin/python3 "$here/optuna_overhead.py" "$@" | tee "$out/optuna.md"
+/usr/bin/python3 "$here/optuna_overhead.py" --wal "$@" | tee "$out/optuna.md"
 echo
 echo "| case | caviar trials/s | Optuna trials/s | caviar/Optuna |"
 echo "|---|---:|---:|---:|"

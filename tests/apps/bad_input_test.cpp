@@ -43,8 +43,8 @@ class CliBadInput : public ::testing::Test {
     fs::path cfg = write_config(tmp_.path(), text);
     int before = trial_count();
     ASSERT_EQ(before, 2);
-    Result r = run_cli(tmp_.path(), {"tune", cfg.string(), "-q"});
-    EXPECT_EQ(r.rc, 2) << describe(r);
+    CliResult r = run_caviar(tmp_.path(), {"tune", cfg.string(), "-q"});
+    EXPECT_EQ(r.rc, 2) << r.describe();
     for (const auto& needle : needles) EXPECT_TRUE(contains(r.err, needle)) << "no '" << needle << "' in:\n" << r.err;
     EXPECT_FALSE(contains(r.err, "error: ")) << "not a place: cause message:\n" << r.err;
     EXPECT_EQ(trial_count(), before) << "a rejected config changed the database";
@@ -115,8 +115,8 @@ TEST_F(CliBadInput, TextFileAsStorage) {
                   "[sh, -c, 'echo value=1']", "sqlite:///notes.txt");
   EXPECT_EQ(read_file(tmp_.path() / "notes.txt"), "these are my notes, not a database\n");
   EXPECT_FALSE(fs::exists(tmp_.path() / "notes.txt-wal"));
-  Result trials = run_cli(tmp_.path(), {"trials", "--storage", "sqlite:///notes.txt", "--study", "good"});
-  EXPECT_EQ(trials.rc, 2) << describe(trials);
+  CliResult trials = run_caviar(tmp_.path(), {"trials", "--storage", "sqlite:///notes.txt", "--study", "good"});
+  EXPECT_EQ(trials.rc, 2) << trials.describe();
   EXPECT_EQ(read_file(tmp_.path() / "notes.txt"), "these are my notes, not a database\n");
 }
 
@@ -146,14 +146,14 @@ TEST_F(CliBadInput, ReadingCreatesNoStorage) {
        {std::vector<std::string>{"studies", "--storage", "sqlite:///" + missing.string()},
         std::vector<std::string>{"trials", "--storage", "sqlite:///" + missing.string(), "--study", "good"},
         std::vector<std::string>{"best", "--storage", "sqlite:///" + missing.string(), "--study", "good"}}) {
-    Result r = run_cli(tmp_.path(), args);
-    EXPECT_EQ(r.rc, 2) << describe(r);
+    CliResult r = run_caviar(tmp_.path(), args);
+    EXPECT_EQ(r.rc, 2) << r.describe();
     EXPECT_TRUE(contains(r.err, "missing.db") && contains(r.err, "no such database file")) << r.err;
     EXPECT_FALSE(fs::exists(missing)) << args[0] << " created the file";
   }
   write_file(missing, "");
-  Result empty = run_cli(tmp_.path(), {"trials", "--storage", "sqlite:///" + missing.string(), "--study", "good"});
-  EXPECT_EQ(empty.rc, 2) << describe(empty);
+  CliResult empty = run_caviar(tmp_.path(), {"trials", "--storage", "sqlite:///" + missing.string(), "--study", "good"});
+  EXPECT_EQ(empty.rc, 2) << empty.describe();
   EXPECT_TRUE(contains(empty.err, "nothing stored in it yet")) << empty.err;
   EXPECT_EQ(fs::file_size(missing), 0u);
 }
@@ -164,8 +164,8 @@ TEST_F(CliBadInput, ReadingCreatesNoTablesOnPostgres) {
   for (const char* command : {"studies", "trials"}) {
     std::vector<std::string> args{command, "--storage", db.url()};
     if (std::string(command) == "trials") args.insert(args.end(), {"--study", "good"});
-    Result r = run_cli(tmp_.path(), args);
-    EXPECT_EQ(r.rc, 2) << describe(r);
+    CliResult r = run_caviar(tmp_.path(), args);
+    EXPECT_EQ(r.rc, 2) << r.describe();
     EXPECT_TRUE(contains(r.err, "nothing has been stored in it yet")) << r.err;
   }
   EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM information_schema.tables WHERE "
@@ -195,10 +195,10 @@ TEST_F(CliBadInput, ReadingTakesNoLockAndAddsNoIndexOnPostgres) {
   PGconn* holder = PQconnectdb(("dbname=" + db.name()).c_str());
   ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
   PQclear(PQexec(holder, "SELECT pg_advisory_lock(1667331689)"));  // caviar's write lock, "cavi"
-  Result r = run_cli(tmp_.path(), {"trials", "--storage", db.url(), "--study", "good", "--format", "csv"},
+  CliResult r = run_caviar(tmp_.path(), {"trials", "--storage", db.url(), "--study", "good", "--format", "csv"},
                      std::chrono::seconds(20));
   PQfinish(holder);
-  EXPECT_EQ(r.rc, 0) << describe(r);
+  EXPECT_EQ(r.rc, 0) << r.describe();
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
   EXPECT_EQ(caviar::testing::postgres_query("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_caviar%'",
                                             db.name()),

@@ -25,13 +25,13 @@
 #include "caviar/error.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
-#include "support/caviar_process.h"
+#include "support/cli.h"
 #include "support/files.h"
 #include "support/postgres.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using caviar::testing::CaviarResult;
+using caviar::testing::CliResult;
 using caviar::testing::read_file;
 using caviar::testing::run_caviar;
 using caviar::testing::TempDir;
@@ -53,7 +53,7 @@ fs::path write_study(const fs::path& dir, const std::string& command, int trials
 }
 
 json trials_json(const fs::path& dir, const fs::path& cfg) {
-  CaviarResult r = run_caviar(dir, {"trials", cfg.string(), "--format", "json"});
+  CliResult r = run_caviar(dir, {"trials", cfg.string(), "--format", "json"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   json t = json::parse(r.out, nullptr, false);
   return t.is_array() ? t : json::array();
@@ -84,7 +84,7 @@ const char* kUsageError =
 TEST(FirstHour, TrialsThatAllFailAlikeStopTuneEarlyWithTheReasonAndTheLog) {
   TempDir tmp;
   fs::path cfg = write_study(tmp.path(), kUsageError, 50, 2);
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string()});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string()});
   EXPECT_EQ(r.rc, 1) << r.describe();
   EXPECT_TRUE(has(r.err, "stopped early: the first 5 trials all failed the same way")) << r.err;
   EXPECT_TRUE(has(r.err, "exit code 2: train.py: error: unrecognized arguments: --batch")) << r.err;
@@ -108,7 +108,7 @@ TEST(FirstHour, TheTableShowsTheLastLineOfAFailuresStderr) {
   TempDir tmp;
   fs::path cfg = write_study(tmp.path(), kUsageError, 1);
   EXPECT_EQ(run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}).rc, 1);
-  CaviarResult r = run_caviar(tmp.path(), {"trials", cfg.string()});
+  CliResult r = run_caviar(tmp.path(), {"trials", cfg.string()});
   EXPECT_EQ(r.rc, 0) << r.describe();
   EXPECT_TRUE(has(r.out, "exit code 2: train.py: error: unrecognized arguments: --batch 0.")) << r.out;
 }
@@ -116,7 +116,7 @@ TEST(FirstHour, TheTableShowsTheLastLineOfAFailuresStderr) {
 TEST(FirstHour, KeepGoingSpendsTheBudgetAndDifferentFailuresDoNotStopEarly) {
   TempDir tmp;
   fs::path cfg = write_study(tmp.path(), kUsageError, 7);
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q", "--keep-going"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q", "--keep-going"});
   EXPECT_EQ(r.rc, 1) << r.describe();
   EXPECT_FALSE(has(r.err, "stopped early")) << r.err;
   EXPECT_EQ(trials_json(tmp.path(), cfg).size(), 7u);
@@ -140,7 +140,7 @@ TEST(FirstHour, OneCompleteTrialAmongTheFirstKeepsTheRunGoing) {
                              "[python3, -c, 'import os, sys; n = int(os.environ[\"CAVIAR_TRIAL\"]); "
                              "print(\"value=1\") if n == 0 else sys.exit(3)']",
                              8);
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   EXPECT_FALSE(has(r.err, "stopped early")) << r.err;
   EXPECT_EQ(trials_json(tmp.path(), cfg).size(), 8u);
@@ -158,10 +158,10 @@ TEST(FirstHour, FailedTrialsRunAgainWithTheirParamsAndTheOldOnesStopCounting) {
   EXPECT_EQ(run_caviar(tmp.path(), {"tune", cfg.string(), "-q", "--keep-going"}).rc, 1);
   fs::remove(tmp.path() / "broken");
   // The budget is used: a plain rerun runs nothing.
-  CaviarResult plain = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  CliResult plain = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
   EXPECT_TRUE(has(plain.out, "(0 trials run here")) << plain.describe();
 
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q", "--rerun-failed"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q", "--rerun-failed"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   EXPECT_TRUE(has(r.err, "4 failed trials of study 'first' will run again as #4-#7")) << r.err;
   json trials = trials_json(tmp.path(), cfg);
@@ -199,7 +199,7 @@ TEST(FirstHour, DeleteAsksForYesAndRemovesEveryRowOfTheStudyAndNoOther) {
   const long long rows_before = sqlite_count(db, "SELECT count(*) FROM trials");
   ASSERT_EQ(rows_before, 5);
 
-  CaviarResult r = run_caviar(tmp.path(), {"delete", "--storage", "sqlite:///study.db", "--study", "gone"});
+  CliResult r = run_caviar(tmp.path(), {"delete", "--storage", "sqlite:///study.db", "--study", "gone"});
   EXPECT_EQ(r.rc, 2) << r.describe();
   EXPECT_TRUE(has(r.err, "caviar: study 'gone': not deleted: add --yes")) << r.err;
   EXPECT_EQ(sqlite_count(db, "SELECT count(*) FROM trials"), 5) << "nothing deleted without --yes";
@@ -358,12 +358,12 @@ TEST(FirstHour, EveryValueATrialPrintsIsStoredByStepAndShown) {
                          "SELECT count(*) FROM trial_system_attributes WHERE key = 'caviar:metrics' AND "
                          "json_extract(value_json, '$.\"2\".val_acc') = 0.8"),
             1);
-  CaviarResult table = run_caviar(tmp.path(), {"trials", cfg.string()});
+  CliResult table = run_caviar(tmp.path(), {"trials", cfg.string()});
   EXPECT_TRUE(has(table.out, "train_loss=0.5, val_acc=0.8, value=0.25")) << table.out;
-  CaviarResult csv = run_caviar(tmp.path(), {"export", cfg.string(), "--format", "csv"});
+  CliResult csv = run_caviar(tmp.path(), {"export", cfg.string(), "--format", "csv"});
   EXPECT_TRUE(has(csv.out, "metrics_train_loss,metrics_val_acc,metrics_value,reason")) << csv.out;
   EXPECT_TRUE(has(csv.out, ",0.5,0.8,0.25,")) << csv.out;
-  CaviarResult exported = run_caviar(tmp.path(), {"export", cfg.string()});
+  CliResult exported = run_caviar(tmp.path(), {"export", cfg.string()});
   EXPECT_EQ(json::parse(exported.out)["trials"][0]["metrics"], expected);
   ASSERT_EQ(run_caviar(tmp.path(), {"report", cfg.string(), "--out", "r.html"}).rc, 0);
   const std::string html = read_file(tmp.path() / "r.html");
@@ -375,7 +375,7 @@ TEST(FirstHour, EveryValueATrialPrintsIsStoredByStepAndShown) {
 
 TEST(FirstHour, AMistypedCommandGetsADidYouMeanAndArgumentErrorsReadLikeCaviars) {
   TempDir tmp;
-  CaviarResult r = run_caviar(tmp.path(), {"tnue", "study.yaml"});
+  CliResult r = run_caviar(tmp.path(), {"tnue", "study.yaml"});
   EXPECT_EQ(r.rc, 2);
   EXPECT_TRUE(has(r.err, "caviar: 'tnue' is not a caviar command; did you mean 'tune'?")) << r.err;
   r = run_caviar(tmp.path(), {"trails"});
@@ -404,7 +404,7 @@ TEST(FirstHour, CaviarStorageIsTheDefaultStorageAndFlagsAndConfigsWin) {
   setenv("CAVIAR_STORAGE", env_db.c_str(), 1);
   EXPECT_EQ(run_caviar(tmp.path(), {"tune", plain.string(), "-q"}).rc, 0);
   EXPECT_EQ(run_caviar(tmp.path(), {"tune", named.string(), "-q"}).rc, 0);
-  CaviarResult listed = run_caviar(tmp.path(), {"studies"});
+  CliResult listed = run_caviar(tmp.path(), {"studies"});
   EXPECT_EQ(run_caviar(tmp.path(), {"tune", plain.string(), "-q", "--study", "flagged", "--storage",
                                     "sqlite:///flag.db"}).rc,
             0);

@@ -13,8 +13,8 @@ TEST(CliTrainer, BuiltinMlpObjectiveRunsInProcessWithEpochReports) {
       "  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n"
       "  units: {type: int, low: 16, high: 64, scale: log}\n"
       "budget: {trials: 3, parallel: 2}\n");
-  Result r = run_cli(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
-  ASSERT_EQ(r.rc, 0) << describe(r);
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
+  ASSERT_EQ(r.rc, 0) << r.describe();
   EXPECT_TRUE(contains(r.out, "test accuracy")) << r.out;
   json trials = trials_json(tmp.path(), cfg);
   ASSERT_EQ(trials.size(), 3u);
@@ -44,8 +44,8 @@ TEST(CliTrainer, CaviarTrainIsACommandTrial) {
   std::string text = read_file(cfg);
   text.replace(text.find("metric: value"), 13, "metric: val_loss");
   write_file(cfg, text);
-  Result r = run_cli(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
-  ASSERT_EQ(r.rc, 0) << describe(r);
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
+  ASSERT_EQ(r.rc, 0) << r.describe();
   json trials = trials_json(tmp.path(), cfg);
   ASSERT_EQ(trials.size(), 2u);
   for (const auto& t : trials) {
@@ -63,8 +63,8 @@ TEST(CliTrainer, UnknownTrainerOptionIsAConfigError) {
       "objective: {builtin: mlp, args: {dataset: spirals, epoch: 3}}\n"
       "parameters:\n"
       "  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n");
-  Result r = run_cli(tmp.path(), {"tune", cfg.string(), "-q"});
-  EXPECT_EQ(r.rc, 2) << describe(r);
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  EXPECT_EQ(r.rc, 2) << r.describe();
   EXPECT_TRUE(contains(r.err, "objective.args")) << r.err;
   EXPECT_TRUE(contains(r.err, "did you mean --epochs")) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "caviar.db")) << "a bad config must not create storage";

@@ -7,10 +7,10 @@
 TEST(CliTune, ParallelEightRuns32OneSecondTrialsInAboutFourSeconds) {
   TempDir tmp;
   fs::path cfg = write_config(tmp.path(), config_text("par", "[sh, -c, 'sleep 1; echo value={x}']", 32));
-  Result r = run_cli(tmp.path(), {"tune", cfg.string(), "--parallel", "8", "-q"});
-  ASSERT_EQ(r.rc, 0) << describe(r);
-  EXPECT_GE(r.seconds, 3.9) << describe(r);
-  EXPECT_LT(r.seconds, 7.0) << describe(r);
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "--parallel", "8", "-q"});
+  ASSERT_EQ(r.rc, 0) << r.describe();
+  EXPECT_GE(r.seconds, 3.9) << r.describe();
+  EXPECT_LT(r.seconds, 7.0) << r.describe();
   json trials = trials_json(tmp.path(), cfg);
   ASSERT_EQ(trials.size(), 32u);
   EXPECT_EQ(count_states(trials)["complete"], 32);
@@ -20,19 +20,19 @@ TEST(CliTune, ParallelEightRuns32OneSecondTrialsInAboutFourSeconds) {
 TEST(CliBudget, RestartRunsOnlyWhatIsMissing) {
   TempDir tmp;
   fs::path cfg = write_config(tmp.path(), config_text("budget", "[sh, -c, 'echo value={x}']", 6));
-  Result first = run_cli(tmp.path(), {"tune", cfg.string(), "-q"});
-  ASSERT_EQ(first.rc, 0) << describe(first);
+  CliResult first = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  ASSERT_EQ(first.rc, 0) << first.describe();
   json t1 = trials_json(tmp.path(), cfg);
   ASSERT_EQ(t1.size(), 6u);
   EXPECT_EQ(count_states(t1)["complete"], 6);
 
-  Result second = run_cli(tmp.path(), {"tune", cfg.string(), "-q"});
-  ASSERT_EQ(second.rc, 0) << describe(second);
+  CliResult second = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  ASSERT_EQ(second.rc, 0) << second.describe();
   json t2 = trials_json(tmp.path(), cfg);
   EXPECT_EQ(t2, t1) << "a run at its budget must not start or change any trial";
 
-  Result third = run_cli(tmp.path(), {"tune", cfg.string(), "--trials", "9", "-q"});
-  ASSERT_EQ(third.rc, 0) << describe(third);
+  CliResult third = run_caviar(tmp.path(), {"tune", cfg.string(), "--trials", "9", "-q"});
+  ASSERT_EQ(third.rc, 0) << third.describe();
   json t3 = trials_json(tmp.path(), cfg);
   ASSERT_EQ(t3.size(), 9u);
   EXPECT_EQ(count_states(t3)["complete"], 9);
@@ -53,14 +53,14 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
                                           "budget: {trials: 12, parallel: 2}\nheartbeat: 0.5s\nstale_after: 2s\n");
   fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
 
-  auto first = std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"});
+  auto first = std::make_unique<CaviarProcess>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"});
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   write_file(tmp.path() / "long", "");
-  ASSERT_TRUE(wait_until([&] { return count_files(runs, "long") >= 2; }, std::chrono::seconds(5)))
+  ASSERT_TRUE(poll_until([&] { return count_files(runs, "long") >= 2; }, std::chrono::seconds(5)))
       << "two long trials never started";
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   first->signal(SIGKILL);
-  Result killed = first->wait(std::chrono::seconds(5));
+  CliResult killed = first->wait(std::chrono::seconds(5));
   auto killed_at = SteadyClock::now();
   EXPECT_EQ(killed.rc, 128 + SIGKILL);
   fs::remove(tmp.path() / "long");
@@ -84,8 +84,8 @@ TEST(CliRestart, SigkillLeavesNoOrphansAndRestartFailsStaleTrials) {
 
   // Their heartbeats stop with caviar; 2 s later they are stale.
   std::this_thread::sleep_until(killed_at + std::chrono::milliseconds(2600));
-  Result second = run_cli(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(30));
-  ASSERT_EQ(second.rc, 0) << describe(second);
+  CliResult second = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(30));
+  ASSERT_EQ(second.rc, 0) << second.describe();
   json after = trials_json(tmp.path(), cfg);
   auto states = count_states(after);
   EXPECT_EQ(states["complete"], 12) << after.dump(1);
@@ -111,12 +111,12 @@ void four_processes_share_one_study(const std::string& storage) {
   std::string text = config_text("shared", "[sh, -c, 'echo value={x}']", 40);
   text.replace(text.find("sqlite:///study.db"), std::string("sqlite:///study.db").size(), storage);
   fs::path cfg = write_config(tmp.path(), text);
-  std::vector<std::unique_ptr<Caviar>> procs;
+  std::vector<std::unique_ptr<CaviarProcess>> procs;
   for (int i = 0; i < 4; ++i)
-    procs.push_back(std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"}));
+    procs.push_back(std::make_unique<CaviarProcess>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"}));
   for (auto& p : procs) {
-    Result r = p->wait(std::chrono::seconds(60));
-    EXPECT_EQ(r.rc, 0) << describe(r);
+    CliResult r = p->wait(std::chrono::seconds(60));
+    EXPECT_EQ(r.rc, 0) << r.describe();
     EXPECT_FALSE(contains(lower(r.err), "locked")) << r.err;
   }
   json trials = trials_json(tmp.path(), cfg);
@@ -157,10 +157,10 @@ void pruning_sees_other_processes(const std::string& storage) {
   };
   fs::path first = write_config(tmp.path(), config("0", "0", 9), "first.yaml");
   fs::path second = write_config(tmp.path(), config("100", "0.3", 12), "second.yaml");
-  Result a = run_cli(tmp.path(), {"tune", first.string(), "-q"});
-  ASSERT_EQ(a.rc, 0) << describe(a);
-  Result b = run_cli(tmp.path(), {"tune", second.string(), "-q"});
-  ASSERT_EQ(b.rc, 0) << describe(b);
+  CliResult a = run_caviar(tmp.path(), {"tune", first.string(), "-q"});
+  ASSERT_EQ(a.rc, 0) << a.describe();
+  CliResult b = run_caviar(tmp.path(), {"tune", second.string(), "-q"});
+  ASSERT_EQ(b.rc, 0) << b.describe();
   json trials = trials_json(tmp.path(), second);
   ASSERT_EQ(trials.size(), 12u) << trials.dump(1);
   for (const auto& t : trials) {
@@ -183,12 +183,12 @@ TEST(CliPruning, PruningSeesTrialsOfOtherProcessesOnPostgres) {
 TEST(CliConcurrent, SixteenProcessesOnOneFreshSqliteFile) {
   TempDir tmp;
   fs::path cfg = write_config(tmp.path(), config_text("crowd", "[sh, -c, 'echo value={x}']", 64));
-  std::vector<std::unique_ptr<Caviar>> procs;
+  std::vector<std::unique_ptr<CaviarProcess>> procs;
   for (int i = 0; i < 16; ++i)
-    procs.push_back(std::make_unique<Caviar>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"}));
+    procs.push_back(std::make_unique<CaviarProcess>(tmp.path(), std::vector<std::string>{"tune", cfg.string(), "-q"}));
   for (auto& p : procs) {
-    Result r = p->wait(std::chrono::seconds(90));
-    EXPECT_EQ(r.rc, 0) << describe(r);
+    CliResult r = p->wait(std::chrono::seconds(90));
+    EXPECT_EQ(r.rc, 0) << r.describe();
     EXPECT_FALSE(contains(lower(r.err), "database is locked")) << r.err;
     EXPECT_FALSE(contains(lower(r.err), "locked")) << r.err;
   }
@@ -214,13 +214,13 @@ TEST(CliInterrupt, CtrlCStopsTrialsKeepsThemUncountedAndRestartRunsThem) {
                                           "parameters:\n  x: {type: float, low: 0, high: 1}\n"
                                           "budget: {trials: 4, parallel: 2}\n");
   fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
-  Caviar tune(tmp.path(), {"tune", cfg.string()});
-  ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
+  CaviarProcess tune(tmp.path(), {"tune", cfg.string()});
+  ASSERT_TRUE(poll_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   auto sent = SteadyClock::now();
   tune.signal(SIGINT);
-  Result r = tune.wait(std::chrono::seconds(15));
+  CliResult r = tune.wait(std::chrono::seconds(15));
   double stop_seconds = std::chrono::duration<double>(SteadyClock::now() - sent).count();
-  EXPECT_EQ(r.rc, 130) << describe(r);
+  EXPECT_EQ(r.rc, 130) << r.describe();
   EXPECT_LT(stop_seconds, 4.0);
 
   std::vector<pid_t> pids = trial_pids(runs, "pid"), sleeps = trial_pids(runs, "sleep_pid");
@@ -237,8 +237,8 @@ TEST(CliInterrupt, CtrlCStopsTrialsKeepsThemUncountedAndRestartRunsThem) {
   }
 
   write_file(tmp.path() / "quick", "");
-  Result again = run_cli(tmp.path(), {"tune", cfg.string(), "-q"});
-  ASSERT_EQ(again.rc, 0) << describe(again);
+  CliResult again = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  ASSERT_EQ(again.rc, 0) << again.describe();
   json after = trials_json(tmp.path(), cfg);
   auto states = count_states(after);
   EXPECT_EQ(states["complete"], 4) << after.dump(1);
@@ -259,8 +259,8 @@ void second_ctrl_c_stops_waiting(const std::string& storage, const std::function
                                               "parameters:\n  x: {type: float, low: 0, high: 1}\n" +
                                               "budget: {trials: 4, parallel: 2}\n");
   fs::path runs = caviar::load_config(cfg).trial_root;  // caviar-runs/<study>-<hash>
-  Caviar tune(tmp.path(), {"tune", cfg.string()});
-  ASSERT_TRUE(wait_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
+  CaviarProcess tune(tmp.path(), {"tune", cfg.string()});
+  ASSERT_TRUE(poll_until([&] { return trial_pids(runs, "sleep_pid").size() >= 2; }, std::chrono::seconds(10)));
   take_away();
   tune.signal(SIGINT);
   EXPECT_TRUE(survivors(trial_pids(runs, "sleep_pid"), std::chrono::seconds(3)).empty())
@@ -270,11 +270,11 @@ void second_ctrl_c_stops_waiting(const std::string& storage, const std::function
 
   auto sent = SteadyClock::now();
   tune.signal(SIGINT);
-  Result r = tune.wait(std::chrono::seconds(50));
+  CliResult r = tune.wait(std::chrono::seconds(50));
   double stop_seconds = std::chrono::duration<double>(SteadyClock::now() - sent).count();
   give_back();
-  EXPECT_LT(stop_seconds, 10.0) << describe(r);
-  EXPECT_EQ(r.rc, 2) << describe(r);
+  EXPECT_LT(stop_seconds, 10.0) << r.describe();
+  EXPECT_EQ(r.rc, 2) << r.describe();
   EXPECT_TRUE(contains(r.err, "received again")) << r.err;
   EXPECT_TRUE(contains(r.err, message)) << r.err;
 

@@ -13,12 +13,12 @@
 #include "base/bounded_text.h"
 #include "run/trial_output.h"
 #include "caviar/config.h"
-#include "support/caviar_process.h"
+#include "support/cli.h"
 #include "support/files.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using caviar::testing::CaviarResult;
+using caviar::testing::CliResult;
 using caviar::testing::run_caviar;
 using caviar::testing::TempDir;
 using caviar::testing::write_file;
@@ -34,7 +34,7 @@ fs::path write_study(const fs::path& dir, const std::string& command, const std:
 }
 
 json only_trial(const fs::path& dir, const fs::path& cfg) {
-  CaviarResult r = run_caviar(dir, {"trials", cfg.string(), "--format", "json"});
+  CliResult r = run_caviar(dir, {"trials", cfg.string(), "--format", "json"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   json trials = json::parse(r.out, nullptr, false);
   if (!trials.is_array() || trials.size() != 1) {
@@ -64,7 +64,7 @@ TEST(BoundedOutput, TwelveMegabyteStderrLinesStoreAFewKilobytes) {
       tmp.path(),
       "[python3, -c, 'import sys; [sys.stderr.write(str(i) + \"e\" * (1 << 20) + \"\\n\") for i in range(12)]; "
       "sys.exit(3)']");
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 1) << r.describe();  // no trial completed
   json t = only_trial(tmp.path(), cfg);
   const std::string reason = t.value("reason", "");
@@ -84,7 +84,7 @@ TEST(BoundedOutput, TwelveMegabyteStderrLinesStoreAFewKilobytes) {
 TEST(BoundedOutput, MegabyteMalformedMetricTokenIsClippedInTheReason) {
   TempDir tmp;
   fs::path cfg = write_study(tmp.path(), "[python3, -c, 'print(\"step=1 value=\" + \"x\" * (1 << 20) + \" more\")']");
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 1) << r.describe();
   json t = only_trial(tmp.path(), cfg);
   const std::string reason = t.value("reason", "");
@@ -98,7 +98,7 @@ TEST(BoundedOutput, HundredMegabyteLineIsReadInOnePassAndBoundedMemory) {
   TempDir tmp;
   // 100 MB without a newline, then the metric at the end of that same line.
   fs::path cfg = write_study(tmp.path(), "[sh, -c, 'head -c 100000000 /dev/zero | tr \"\\0\" a; echo \" value=0.25\"']");
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(120));
   ASSERT_EQ(r.rc, 0) << r.describe();
   json t = only_trial(tmp.path(), cfg);
   EXPECT_EQ(t.value("state", ""), "complete") << t.dump();
@@ -115,7 +115,7 @@ TEST(BoundedOutput, HundredMegabyteLineIsReadInOnePassAndBoundedMemory) {
 TEST(BoundedOutput, StderrThatIsNotUtf8IsStoredAsValidText) {
   TempDir tmp;
   fs::path cfg = write_study(tmp.path(), "[sh, -c, 'printf \"bad \\377\\376 bytes\\n\" >&2; exit 4']");
-  CaviarResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
+  CliResult r = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 1) << r.describe();
   json t = only_trial(tmp.path(), cfg);
   EXPECT_EQ(t.value("reason", ""), "exit code 4; last lines of stderr:\nbad \xEF\xBF\xBD\xEF\xBF\xBD bytes");

@@ -13,14 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "caviar/config.h"
-#include "support/caviar_process.h"
+#include "support/cli.h"
 #include "support/files.h"
 #include "support/processes.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using caviar::testing::CaviarProcess;
-using caviar::testing::CaviarResult;
+using caviar::testing::CliResult;
 using caviar::testing::poll_until;
 using caviar::testing::read_file;
 using caviar::testing::run_caviar;
@@ -85,7 +85,7 @@ struct Study {
   }
 
   json trials() const {
-    CaviarResult r = run_caviar(tmp.path(), {"trials", cfg.string(), "--format", "json"});
+    CliResult r = run_caviar(tmp.path(), {"trials", cfg.string(), "--format", "json"});
     EXPECT_EQ(r.rc, 0) << r.describe();
     return json::parse(r.out, nullptr, false);
   }
@@ -104,7 +104,7 @@ bool gone(pid_t pid, std::chrono::milliseconds limit) {
 
 TEST(NoOrphans, DaemonOfATimedOutTrialIsEnded) {
   Study s("sleep", 1, "  timeout: 5s\n");  // time for python to start and daemonise
-  CaviarResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
+  CliResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 1) << r.describe();
   pid_t daemon = s.daemon(0);
   ASSERT_GT(daemon, 0) << "the trial never daemonised";
@@ -116,7 +116,7 @@ TEST(NoOrphans, DaemonOfATimedOutTrialIsEnded) {
 
 TEST(NoOrphans, DaemonOfAPrunedTrialIsEnded) {
   Study s("report", 2, "pruner: {name: median, warmup_steps: 0, min_trials: 1}\n");
-  CaviarResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
+  CliResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   pid_t daemon = s.daemon(1);
   ASSERT_GT(daemon, 0) << "the trial never daemonised";
@@ -128,7 +128,7 @@ TEST(NoOrphans, DaemonOfAPrunedTrialIsEnded) {
 
 TEST(NoOrphans, DaemonOfATrialThatExitsIsEnded) {
   Study s("exit", 1);
-  CaviarResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
+  CliResult r = run_caviar(s.tmp.path(), {"tune", s.cfg.string(), "-q"});
   EXPECT_EQ(r.rc, 0) << r.describe();
   pid_t daemon = s.daemon(0);
   ASSERT_GT(daemon, 0) << "the trial never daemonised";
@@ -144,7 +144,7 @@ TEST(NoOrphans, DaemonIsEndedOnCtrlC) {
   pid_t daemon = s.daemon(0);
   ASSERT_GT(daemon, 0) << "the trial never daemonised";
   caviar.signal(SIGINT);
-  CaviarResult r = caviar.wait(std::chrono::seconds(30));
+  CliResult r = caviar.wait(std::chrono::seconds(30));
   EXPECT_EQ(r.rc, 130) << r.describe();
   EXPECT_TRUE(gone(daemon, std::chrono::seconds(5))) << "the daemon " << daemon << " outlived caviar's Ctrl-C";
 }
@@ -155,7 +155,7 @@ TEST(NoOrphans, DaemonIsEndedWhenCaviarIsKilled) {
   pid_t daemon = s.daemon(0);
   ASSERT_GT(daemon, 0) << "the trial never daemonised";
   caviar.signal(SIGKILL);
-  CaviarResult r = caviar.wait(std::chrono::seconds(10));
+  CliResult r = caviar.wait(std::chrono::seconds(10));
   EXPECT_EQ(r.rc, 128 + SIGKILL) << r.describe();
   // The caviar-reaper sends SIGTERM (ignored), then SIGKILL 2 s later.
   EXPECT_TRUE(gone(daemon, std::chrono::seconds(10))) << "the daemon " << daemon << " outlived a SIGKILLed caviar";

@@ -20,7 +20,7 @@
 #include "caviar/study.h"
 #include "base/process_identity.h"
 #include "caviar/config.h"
-#include "support/caviar_process.h"
+#include "support/cli.h"
 #include "support/files.h"
 #include "support/postgres.h"
 
@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace caviar;
 using caviar::testing::CaviarProcess;
-using caviar::testing::CaviarResult;
+using caviar::testing::CliResult;
 using caviar::testing::poll_until;
 using caviar::testing::run_caviar;
 using caviar::testing::TempDir;
@@ -60,15 +60,15 @@ TEST(DeadOwner, KilledTuneStartedAgainAtOnceFinishesTheExactBudget) {
     // Two trials done, two running: kill it mid-run.
     ASSERT_TRUE(poll_until([&] { return started() >= 4; }, std::chrono::seconds(30))) << "trials never started";
     first.signal(SIGKILL);
-    CaviarResult killed = first.wait(std::chrono::seconds(10));
+    CliResult killed = first.wait(std::chrono::seconds(10));
     ASSERT_EQ(killed.rc, 128 + SIGKILL) << killed.describe();
   }
-  CaviarResult second = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(60));
+  CliResult second = run_caviar(tmp.path(), {"tune", cfg.string(), "-q"}, std::chrono::seconds(60));
   ASSERT_EQ(second.rc, 0) << second.describe();
   EXPECT_LT(second.seconds, 20.0) << "the run again should not wait for stale_after (120 s)";
   EXPECT_EQ(second.out.find("running elsewhere"), std::string::npos) << second.out;
 
-  CaviarResult listing = run_caviar(tmp.path(), {"trials", cfg.string(), "--format", "json"});
+  CliResult listing = run_caviar(tmp.path(), {"trials", cfg.string(), "--format", "json"});
   ASSERT_EQ(listing.rc, 0) << listing.describe();
   json trials = json::parse(listing.out);
   std::map<std::string, int> states;

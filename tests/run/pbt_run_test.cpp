@@ -27,13 +27,17 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "caviar/tuner.h"
+#include "support/cli.h"
 #include "support/files.h"
 
 namespace caviar {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CaviarProcess;
+using testing::CliResult;
 using testing::read_file;
+using testing::run_caviar;
 using testing::TempDir;
 using testing::write_file;
 using SteadyClock = std::chrono::steady_clock;
@@ -72,55 +76,10 @@ std::string command_config(const std::string& extra) {
          "sampler: {name: random, seed: 5}\n" + extra;
 }
 
-// A caviar process in `dir`, its output in files.
-struct CliRun {
-  pid_t pid = -1;
-  fs::path out, err;
-  CliRun(const fs::path& dir, std::vector<std::string> args) {
-    static int counter = 0;
-    out = dir / ("out-" + std::to_string(counter) + ".txt");
-    err = dir / ("err-" + std::to_string(counter++) + ".txt");
-    args.insert(args.begin(), CAVIAR_BINARY);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string o = out.string(), e = err.string(), cwd = dir.string();
-    pid = fork();
-    if (pid == 0) {
-      setpgid(0, 0);
-      const int fo = open(o.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int fe = open(e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fo < 0 || fe < 0 || chdir(cwd.c_str()) != 0) _exit(126);
-      dup2(fo, 1), dup2(fe, 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  int wait(std::chrono::seconds limit = std::chrono::seconds(60)) {
-    const auto until = SteadyClock::now() + limit;
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) != pid) {
-      if (SteadyClock::now() > until) {
-        ADD_FAILURE() << "caviar did not finish in time";
-        kill(-pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string output() const { return read_file(out) + read_file(err); }
-  ~CliRun() {
-    if (pid > 0) kill(-pid, SIGKILL), waitpid(pid, nullptr, 0);
-  }
-};
-
 json cli_json(const fs::path& dir, std::vector<std::string> args) {
-  CliRun run(dir, std::move(args));
-  EXPECT_EQ(run.wait(), 0) << run.output();
-  return json::parse(read_file(run.out));
+  CliResult run = run_caviar(dir, std::move(args));
+  EXPECT_EQ(run.rc, 0) << run.describe();
+  return json::parse(run.out);
 }
 
 // Every complete segment continues exactly from the checkpoint its lineage names: its
@@ -186,9 +145,9 @@ TEST(PbtCommand, ExploitContinuesFromTheDonorsCheckpointAndLineageIsListed) {
   write_objective(tmp.path());
   write_file(tmp / "cfg.yaml", command_config("scheduler: {name: pbt, population: 4, interval: 1, max_steps: 4}\n"
                                               "budget: {parallel: 2}\n"));
-  CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
-  ASSERT_EQ(tune.wait(), 0) << tune.output();
-  EXPECT_NE(read_file(tune.out).find("PBT member"), std::string::npos) << tune.output();
+  CliResult tune = run_caviar(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(tune.rc, 0) << tune.describe();
+  EXPECT_NE(tune.out.find("PBT member"), std::string::npos) << tune.describe();
 
   json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
   ASSERT_EQ(trials.size(), 16u) << "4 members x 4 segments";
@@ -204,9 +163,9 @@ TEST(PbtCommand, ExploitContinuesFromTheDonorsCheckpointAndLineageIsListed) {
     EXPECT_FALSE(fs::exists(dir.parent_path() / "restore")) << dir;
   }
 
-  CliRun lineage(tmp.path(), {"trials", "cfg.yaml", "--lineage"});
-  ASSERT_EQ(lineage.wait(), 0) << lineage.output();
-  const std::string table = read_file(lineage.out);
+  CliResult lineage = run_caviar(tmp.path(), {"trials", "cfg.yaml", "--lineage"});
+  ASSERT_EQ(lineage.rc, 0) << lineage.describe();
+  const std::string table = lineage.out;
   EXPECT_NE(table.find("member  seg"), std::string::npos) << table;
   EXPECT_NE(table.find("sampled"), std::string::npos) << table;
   EXPECT_NE(table.find("continued #"), std::string::npos) << table;
@@ -232,7 +191,7 @@ TEST(PbtCommand, SigkilledRunResumesStaleSegmentsFromTheirCheckpoints) {
   text.replace(text.find("NAP: '0'"), 8, "NAP: '0.3'");
   write_file(tmp / "cfg.yaml", text);
   {
-    CliRun first(tmp.path(), {"tune", "cfg.yaml", "-q"});
+    CaviarProcess first(tmp.path(), {"tune", "cfg.yaml", "-q"});
     // Wait until a segment past the first is running, then kill caviar (its reaper ends the trials).
     auto storage_ready = [&] { return fs::exists(tmp / "study.db"); };
     const auto until = SteadyClock::now() + std::chrono::seconds(30);
@@ -252,12 +211,13 @@ TEST(PbtCommand, SigkilledRunResumesStaleSegmentsFromTheirCheckpoints) {
       }
     }
     ASSERT_TRUE(seen) << "no second segment started";
-    kill(first.pid, SIGKILL);
+    first.signal(SIGKILL);
     first.wait();
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // stale_after: 1 s
-  CliRun second(tmp.path(), {"tune", "cfg.yaml", "-q"});
-  ASSERT_EQ(second.wait(), 0) << second.output();
+  // At once: its trials' owner is gone from this machine, so they are failed without
+  // waiting for stale_after.
+  CliResult second = run_caviar(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(second.rc, 0) << second.describe();
 
   json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
   std::map<int, json> by_number;
@@ -294,8 +254,8 @@ TEST(PbtCommand, CaviarTrainHonoursTheCheckpointVariables) {
                                    "parameters:\n  lr: {type: float, low: 0.003, high: 0.03, scale: log}\n"
                                    "scheduler: {name: pbt, population: 2, interval: 1, max_steps: 3, "
                                    "keep_checkpoints: true}\n");
-  CliRun tune(tmp.path(), {"tune", "cfg.yaml", "-q"});
-  ASSERT_EQ(tune.wait(), 0) << tune.output();
+  CliResult tune = run_caviar(tmp.path(), {"tune", "cfg.yaml", "-q"});
+  ASSERT_EQ(tune.rc, 0) << tune.describe();
   json trials = cli_json(tmp.path(), {"trials", "cfg.yaml", "--format", "json"});
   ASSERT_EQ(trials.size(), 6u);
   for (const auto& t : trials) {

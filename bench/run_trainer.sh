@@ -12,6 +12,17 @@ anchor=${CAVIAR_SHARED:-$here/../../shared}/bench/trainer_anchor.py
 data=/usr/share/datasets/fashion-mnist
 [ -x "$build/bench/bench_trainer" ] || { echo "build $build/bench/bench_trainer first" >&2; exit 2; }
 [ -f "$anchor" ] || { echo "trainer_anchor.py not found at $anchor (set CAVIAR_SHARED)" >&2; exit 2; }
+# Which BLAS each side runs on, written beside the ratio: the libraries mapped into the
+# process after one matrix product (PyTorch's may differ from caviar's OpenBLAS).
+ours_blas=$(ldd "$build/bench/bench_trainer" | awk '/blas|lapack/ {print $3}' | xargs -r readlink -f | sort -u | tr '\n' ' ')
+theirs_blas=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
+import torch
+a = torch.randn(64, 64); (a @ a).sum()
+print(torch.__version__, " ".join(sorted({l.split()[-1] for l in open("/proc/self/maps")
+      if any(k in l.lower() for k in ("blas", "mkl", "lapack"))})))')
+echo "caviar's BLAS: $ours_blas"
+echo "PyTorch $theirs_blas"
+echo
 echo "| pair | load | caviar samples/s | PyTorch samples/s | ratio |"
 echo "|---:|---:|---:|---:|---:|"
 for i in $(seq 1 "$pairs"); do

@@ -77,20 +77,23 @@ int most_at_once(const std::vector<Ran>& trials) {
   return most;
 }
 
+// "2,3" as {"2", "3"}.
+std::set<std::string> devices(const std::string& list) {
+  std::set<std::string> out;
+  for (std::size_t i = 0, j; i <= list.size(); i = j + 1) {
+    j = std::min(list.find(',', i), list.size());
+    out.insert(list.substr(i, j - i));
+  }
+  return out;
+}
+
 void expect_no_device_shared_while_running(const std::vector<Ran>& trials) {
   for (const Ran& a : trials)
     for (const Ran& b : trials) {
       if (a.number >= b.number || a.end <= b.start || b.end <= a.start) continue;
-      std::set<std::string> of_a;
-      for (std::size_t i = 0, j; i <= a.visible.size(); i = j + 1) {
-        j = std::min(a.visible.find(',', i), a.visible.size());
-        of_a.insert(a.visible.substr(i, j - i));
-      }
-      for (std::size_t i = 0, j; i <= b.visible.size(); i = j + 1) {
-        j = std::min(b.visible.find(',', i), b.visible.size());
-        EXPECT_FALSE(of_a.count(b.visible.substr(i, j - i)))
+      for (const std::string& d : devices(b.visible))
+        EXPECT_FALSE(devices(a.visible).count(d))
             << "trials " << a.number << " and " << b.number << " ran at once on " << a.visible << " and " << b.visible;
-      }
     }
 }
 

@@ -218,10 +218,9 @@ json Parameter::external(double internal) const {
   switch (type) {
     case ParamType::Float: return internal;
     case ParamType::Int: return static_cast<std::int64_t>(std::llround(internal));
-    case ParamType::Choice: {
-      auto i = static_cast<std::size_t>(internal);
-      return i < choices.size() ? choices[i] : json();
-    }
+    case ParamType::Choice:  // an index; a stored one may be anything (NaN, -1, 1e300)
+      if (!(internal >= 0 && internal < static_cast<double>(choices.size()))) return json();
+      return choices[static_cast<std::size_t>(internal)];
   }
   return json();
 }

@@ -78,6 +78,20 @@ TEST(Space, ChoicesMapToIndices) {
   EXPECT_THROW(p.internal(json("rmsprop")), UsageError);
 }
 
+TEST(Space, AChoiceIndexOutOfRangeShowsAsNull) {
+  // A stored index (Optuna's param_value) may be anything; casting -1 to an index was
+  // undefined behaviour (found by fuzzing Optuna's distributions, fuzz/).
+  Parameter p;
+  p.name = "opt";
+  p.type = ParamType::Choice;
+  p.choices = {"sgd", "adam"};
+  for (double stored : {-1.0, 2.0, 1e300, -1e300, std::nan("")}) {
+    EXPECT_EQ(p.external(stored), json()) << stored;
+    EXPECT_EQ(p.text(stored), "null") << stored;
+  }
+  EXPECT_EQ(p.external(1.0), "adam");
+}
+
 TEST(Space, ConditionalParametersAreAbsentNotDefaulted) {
   SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
     "optimizer": {"type": "choice", "values": ["sgd", "adam"]},

@@ -24,6 +24,7 @@ cmake --build $out -j "$jobs" --target "${targets[@]/#/fuzz_}"
 
 fuzz() {  # one target, for $seconds
   local t=$1 dict=()
+  rm -rf $out/findings/$t
   mkdir -p $out/corpus/$t $out/findings/$t $out/logs
   [ -f fuzz/dict/$t.dict ] && dict=(-dict=fuzz/dict/$t.dict)
   # A finding: an escaped exception, a sanitizer's report, more than 10 s for one input or
@@ -44,8 +45,8 @@ status=0
 printf '%-22s %12s %8s %8s %8s %s\n' target executions exec/s cov corpus findings
 for t in "${targets[@]}"; do
   log=$out/logs/$t.log
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || echo '?')
   corpus=$(ls $out/corpus/$t | wc -l)
   findings=$(ls $out/findings/$t | wc -l)

@@ -159,7 +159,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpace{R"({"x": {"type": "real", "low": 0, "high": 1}})", "parameters.x.type",
                  "must be float, int or choice"},
         BadSpace{R"({"x": {"type": "float", "low": 0, "high": 1, "scale": "logg"}})",
-                 "parameters.x.scale", "did you mean 'log'"}));
+                 "parameters.x.scale", "did you mean 'log'"},
+        // stored as Optuna's int64: 1e300 made that cast undefined behaviour
+        BadSpace{R"({"n": {"type": "int", "low": 0, "high": 1e300}})", "parameters.n",
+                 "at most 2^53"}));
 
 TEST(Space, ValuesOffTheStepGridAreNotInTheSpace) {
   SearchSpace space = SearchSpace::from_config_json(json::parse(R"({

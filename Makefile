@@ -1,10 +1,13 @@
 # caviar: the two commands.
 #   make demo   installs what is missing, builds, and tunes the example study
 #   make test   installs what is missing, builds, and runs every test through CTest
+# and one for the sanitizers (docs/testing.md):
+#   make test-sanitize   every test under ASan and UBSan (build-asan), then the tests of the
+#                        concurrent code (tuner, storage, PBT) under TSan (build-tsan)
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all setup build demo test bench install clean
+.PHONY: all setup build demo test test-sanitize bench install clean
 
 all: build
 
@@ -20,6 +23,18 @@ demo: build
 
 test: build
 	@scripts/test.sh $(BUILD)
+
+# The tests of code that runs threads or processes side by side: the tuner and its
+# executors, the storages, PBT, several caviar processes on one study.
+TSAN_TESTS = ^(Protocol|PruningInStudies|StaleRetry|BoundedOutput|MalformedSteps|NoOrphans|Stores/|SqliteStorage|PostgresStorage|DeadOwner|Pbt|CliConcurrent)
+
+test-sanitize: setup
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCAVIAR_SANITIZE=address -DCAVIAR_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@scripts/test.sh build-asan
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DCAVIAR_SANITIZE=thread -DCAVIAR_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target caviar_tests caviar_cli
+	@scripts/test.sh build-tsan -R '$(TSAN_TESTS)'
 
 bench: build
 	@echo "benchmarks are in $(BUILD)/bench; see docs/benchmarks.md"

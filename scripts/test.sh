@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test through CTest. Called by `make test` after the build.
+# Runs every test through CTest. Called by `make test` after the build, and by
+# `make test-sanitize` for its builds. Usage: scripts/test.sh [BUILD] [CTEST ARGUMENTS...]
 #
 # The PostgreSQL store is tested against a real server: a throwaway cluster in a temporary
 # folder, listening only on a Unix socket there (no TCP port to clash with), stopped and
@@ -31,4 +32,4 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
   { cat "$pg_dir/server.log" >&2; exit 1; }
 export PGHOST=$pg_dir PGUSER=caviar CAVIAR_TEST_POSTGRESQL=1
 
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600 "${@:2}"

@@ -150,6 +150,8 @@ void Parameter::validate(const std::string& where) const {
   if (type == ParamType::Int) {
     if (low != std::floor(low) || high != std::floor(high))
       throw ConfigError(where, "an int parameter needs integer low and high");
+    if (std::abs(low) > 0x1p53 || std::abs(high) > 0x1p53)
+      throw ConfigError(where, "an int parameter's low and high are at most 2^53 (whole numbers a double holds)");
     if (step && (*step < 1 || *step != std::floor(*step)))
       throw ConfigError(where + ".step", "an int step must be a positive integer");
     if (scale == Scale::ReverseLog || scale == Scale::Logit)
@@ -218,10 +220,9 @@ json Parameter::external(double internal) const {
   switch (type) {
     case ParamType::Float: return internal;
     case ParamType::Int: return static_cast<std::int64_t>(std::llround(internal));
-    case ParamType::Choice: {
-      auto i = static_cast<std::size_t>(internal);
-      return i < choices.size() ? choices[i] : json();
-    }
+    case ParamType::Choice:  // an index; a stored one may be anything (NaN, -1, 1e300)
+      if (!(internal >= 0 && internal < static_cast<double>(choices.size()))) return json();
+      return choices[static_cast<std::size_t>(internal)];
   }
   return json();
 }

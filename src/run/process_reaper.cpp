@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -15,14 +16,49 @@
 #include "run/process_sweep.h"
 
 namespace caviar::detail {
-namespace {
 
-constexpr int kMaxGroups = 8192;
+void ReaperGroups::feed(const char* data, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (data[i] == '\n') {
+      end_line();
+    } else if (line_length_ < static_cast<int>(sizeof line_)) {
+      line_[line_length_++] = data[i];
+    } else {
+      line_too_long_ = true;
+    }
+  }
+}
+
+void ReaperGroups::end_line() {
+  const int length = line_length_;
+  const bool too_long = line_too_long_;
+  line_length_ = 0;
+  line_too_long_ = false;
+  if (too_long || length < 2 || (line_[0] != '+' && line_[0] != '-')) return;
+  pid_t pgid = 0;
+  for (int k = 1; k < length; ++k) {
+    if (line_[k] < '0' || line_[k] > '9') return;
+    pgid = pgid * 10 + (line_[k] - '0');
+    if (pgid > kMaxPid) return;
+  }
+  if (pgid <= 1) return;
+  if (line_[0] == '+' && count_ < kMaxGroups) {
+    groups_[count_++] = pgid;
+  } else if (line_[0] == '-') {
+    for (int k = 0; k < count_; ++k)
+      if (groups_[k] == pgid) { groups_[k] = groups_[--count_]; break; }
+  }
+}
+
+namespace {
 
 // "CAVIAR_TRIAL_TAG_<pid>_<start>=": the start of the tag of each of caviar's trials, set
 // before the reaper is forked.
 char tag_prefix[96];
 std::size_t tag_prefix_length = 0;
+
+// The reaper's list, made before the fork (a local static's first use may take a lock).
+ReaperGroups groups;
 
 // The reaper's main loop. Runs in a child forked from a possibly multi-threaded process,
 // so it uses only async-signal-safe calls: no allocation, no locks.
@@ -36,42 +72,21 @@ std::size_t tag_prefix_length = 0;
     read_fd = 3;
   }
   close_range(4, ~0U, 0);
-  static pid_t groups[kMaxGroups];
-  int count = 0;
   char buffer[512];
-  char line[32];
-  int line_length = 0;
   for (;;) {
     ssize_t n = read(read_fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      char ch = buffer[i];
-      if (ch != '\n') {
-        if (line_length < static_cast<int>(sizeof line) - 1) line[line_length++] = ch;
-        continue;
-      }
-      line[line_length] = '\0';
-      line_length = 0;
-      pid_t pgid = 0;
-      for (const char* p = line + 1; *p >= '0' && *p <= '9'; ++p) pgid = pgid * 10 + (*p - '0');
-      if (pgid <= 1) continue;
-      if (line[0] == '+' && count < kMaxGroups) {
-        groups[count++] = pgid;
-      } else if (line[0] == '-') {
-        for (int k = 0; k < count; ++k)
-          if (groups[k] == pgid) { groups[k] = groups[--count]; break; }
-      }
-    }
+    groups.feed(buffer, static_cast<std::size_t>(n));
   }
   // caviar is gone: end what it left running, its groups and the processes that left them
   // (they carry caviar's tag in their environment, run/process_sweep.h).
-  for (int k = 0; k < count; ++k) kill(-groups[k], SIGTERM);
+  for (pid_t pgid : groups) kill(-pgid, SIGTERM);
   const int tagged = signal_tagged(tag_prefix, tag_prefix_length, true, SIGTERM);
-  if (count > 0 || tagged > 0) {
+  if (groups.size() > 0 || tagged > 0) {
     struct timespec pause = {2, 0};
     nanosleep(&pause, nullptr);
-    for (int k = 0; k < count; ++k) kill(-groups[k], SIGKILL);
+    for (pid_t pgid : groups) kill(-pgid, SIGKILL);
   }
   kill_tagged(tag_prefix, tag_prefix_length, true);
   _exit(0);

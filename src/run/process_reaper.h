@@ -8,7 +8,33 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+
 namespace caviar::detail {
+
+// What the reaper reads from the pipe: one line per change, "+<pgid>\n" when a group
+// starts and "-<pgid>\n" when it ends, <pgid> in decimal (2 to kMaxPid). Any other line is
+// ignored: it cannot name a group that caviar did not send. Allocates nothing and takes no
+// lock, since the reaper runs it in a child forked from a multi-threaded process.
+class ReaperGroups {
+ public:
+  static constexpr int kMaxGroups = 8192;
+  static constexpr pid_t kMaxPid = 1 << 22;  // Linux's PID_MAX_LIMIT
+
+  void feed(const char* data, std::size_t size);
+  int size() const { return count_; }
+  const pid_t* begin() const { return groups_; }
+  const pid_t* end() const { return groups_ + count_; }
+
+ private:
+  pid_t groups_[kMaxGroups];
+  int count_ = 0;
+  char line_[16];  // "+4194304" fits; a longer line is not one of caviar's
+  int line_length_ = 0;
+  bool line_too_long_ = false;
+
+  void end_line();
+};
 
 // Starts the reaper if it is not running: called before a trial is spawned, so that a
 // caviar killed between the spawn and reaper_watch() leaves no trial behind (the reaper

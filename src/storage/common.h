@@ -9,6 +9,16 @@
 
 namespace caviar::detail {
 
+// A storage URL as open_storage() (caviar/storage.h) reads it, before anything is opened:
+// which store, and for SQLite the file and the schema. Throws StorageError, whose message
+// shows the URL redacted.
+struct StorageUrl {
+  enum class Kind { Memory, Sqlite, Postgres } kind = Kind::Memory;
+  std::string sqlite_path;
+  std::string schema = "v3.2.0.a";
+};
+StorageUrl parse_storage_url(const std::string& url);
+
 // Throws UsageError if an existing study is opened with another direction.
 void check_direction(const StudyRecord& study, Direction wanted);
 

@@ -1,6 +1,11 @@
 // Optuna's distribution_json, to and from caviar's parameters (storage/optuna_format.h).
 #include "storage/optuna_format.h"
 
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "base/format.h"
 #include "caviar/error.h"
 
 namespace caviar::detail {
@@ -46,6 +51,10 @@ Parameter parameter_from_optuna(const std::string& name, const json& d) {
       p.type = ParamType::Int;
       p.low = number("low"), p.high = number("high");
       p.step = a.contains("step") && !a["step"].is_null() ? number("step") : 1.0;
+      for (double v : {p.low, p.high, *p.step})
+        if (!(v >= -0x1p63 && v < 0x1p63 && v == std::floor(v)))  // what optuna_distribution() writes back
+          throw StorageError(name, fmt::format("unreadable distribution: {}'s low, high and step must be "
+                                               "whole numbers that an int64 holds, got {}", kind, shortest(v)));
       if (kind == "IntLogUniformDistribution" || (a.contains("log") && a["log"].get<bool>()))
         p.scale = Scale::Log;
     } else {

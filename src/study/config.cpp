@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include "caviar/error.h"
+#include "base/bounded_text.h"
 #include "base/format.h"
 #include "caviar/storage.h"
 
@@ -67,8 +68,17 @@ bool real_text(const std::string& t) {
   return i == n;
 }
 
-json scalar_to_json(const YAML::Node& node) {
+// YAML is Unicode text: a string of other bytes would reach messages and the storage's
+// JSON, which cannot hold it (yaml-cpp itself refuses an escape such as "\ud800").
+const std::string& utf8_scalar(const YAML::Node& node, const std::string& where) {
   const std::string& text = node.Scalar();
+  if (detail::valid_utf8(text) != text)
+    throw ConfigError(where.empty() ? "config" : where, "not UTF-8 text" + yaml_place(node));
+  return text;
+}
+
+json scalar_to_json(const YAML::Node& node, const std::string& where) {
+  const std::string& text = utf8_scalar(node, where);
   if (node.Tag() == "!") return text;  // quoted: always a string
   if (text == "~" || text == "null" || text == "Null" || text == "NULL" || text.empty()) return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
@@ -84,11 +94,23 @@ json scalar_to_json(const YAML::Node& node) {
 
 // YAML to JSON; mappings become arrays of [key, value] pairs first so that order survives
 // where it matters (parameters), then objects elsewhere. Every node made counts against
-// kMaxConfigValues: an alias is expanded each time it is used, so a few lines of aliases
-// of aliases ("billion laughs") would otherwise fill the memory.
+// kMaxConfigValues, and every scalar's text against kMaxConfigText: an alias is expanded
+// each time it is used, so a few lines of aliases of aliases ("billion laughs"), or many
+// aliases of one long text, would otherwise fill the memory.
+constexpr std::size_t kMaxConfigText = std::size_t{16} << 20;  // docs/config.md#limits
+
 struct Expansion {
-  std::size_t nodes = 0;
+  std::size_t nodes = 0, text = 0;
 };
+
+void count_text(const YAML::Node& node, const std::string& where, Expansion& expansion) {
+  expansion.text += node.Scalar().size() + where.size();
+  if (expansion.text > kMaxConfigText)
+    throw ConfigError(where.empty() ? "config" : where,
+                      fmt::format("more than {} MiB of text{}; YAML aliases (*name) count once for "
+                                  "every use: is a long text used by many aliases?",
+                                  kMaxConfigText >> 20, yaml_place(node)));
+}
 
 json to_json(const YAML::Node& node, const std::string& where, Expansion& expansion,
              bool keep_order = false, int depth = 0) {
@@ -102,7 +124,9 @@ json to_json(const YAML::Node& node, const std::string& where, Expansion& expans
                       fmt::format("nested more than {} levels deep{}", kMaxConfigDepth, yaml_place(node)));
   switch (node.Type()) {
     case YAML::NodeType::Null: return nullptr;
-    case YAML::NodeType::Scalar: return scalar_to_json(node);
+    case YAML::NodeType::Scalar:
+      count_text(node, where, expansion);
+      return scalar_to_json(node, where);
     case YAML::NodeType::Sequence: {
       json out = json::array();
       std::size_t i = 0;
@@ -117,7 +141,8 @@ json to_json(const YAML::Node& node, const std::string& where, Expansion& expans
         if (!kv.first.IsScalar())
           throw ConfigError(where.empty() ? "config" : where,
                             "a key must be a name, not a list or mapping" + yaml_place(kv.first));
-        std::string key = kv.first.Scalar();
+        count_text(kv.first, where, expansion);
+        std::string key = utf8_scalar(kv.first, where);
         std::string at = where.empty() ? key : where + "." + key;
         if (object.contains(key))
           throw ConfigError(at, "defined twice" + yaml_place(kv.first));

@@ -143,6 +143,24 @@ TEST(InputLimits, AYamlAliasBombIsRefusedQuickly) {
   EXPECT_LT(r.seconds, 10);
 }
 
+TEST(InputLimits, ManyAliasesOfALongTextAreRefused) {
+  // A 1 MiB config holds 512 KiB aliased 100,000 times (under the count of values), 50 GB once
+  // expanded. Here 64 KiB 1000 times: 64 MB, over the 16 MiB that a config's text may be.
+  TempDir dir;
+  std::string aliases = "long: &t " + std::string(64 * 1024, 'x') + "\nmany: [";
+  for (int i = 0; i < 1000; ++i) aliases += i ? ",*t" : "*t";
+  write_file(dir / "cfg.yaml", config("{trials: 1}", aliases + "]\n"));
+  expect_refused(dir, {"tune", "cfg.yaml"}, "more than 16 MiB of text");
+}
+
+TEST(InputLimits, TextThatIsNotUtf8IsRefused) {
+  TempDir dir;  // it would reach JSON, which throws on it (found by fuzzing)
+  write_file(dir / "cfg.yaml", config("{trials: 1}", "note: caf\xe9\n"));
+  expect_refused(dir, {"tune", "cfg.yaml"}, "note: not UTF-8 text (line 9)");
+  write_file(dir / "cfg.yaml", config("{trials: 1}", "\"\\ud800\": 1\n"));  // yaml-cpp's own check
+  expect_refused(dir, {"tune", "cfg.yaml"}, "not valid YAML: invalid unicode");
+}
+
 TEST(InputLimits, AliasesWithinReasonStillWork) {
   TempDir dir;
   write_file(dir / "cfg.yaml",

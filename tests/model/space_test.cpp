@@ -78,6 +78,20 @@ TEST(Space, ChoicesMapToIndices) {
   EXPECT_THROW(p.internal(json("rmsprop")), UsageError);
 }
 
+TEST(Space, AChoiceIndexOutOfRangeShowsAsNull) {
+  // A stored index (Optuna's param_value) may be anything; casting -1 to an index was
+  // undefined behaviour (found by fuzzing Optuna's distributions, fuzz/).
+  Parameter p;
+  p.name = "opt";
+  p.type = ParamType::Choice;
+  p.choices = {"sgd", "adam"};
+  for (double stored : {-1.0, 2.0, 1e300, -1e300, std::nan("")}) {
+    EXPECT_EQ(p.external(stored), json()) << stored;
+    EXPECT_EQ(p.text(stored), "null") << stored;
+  }
+  EXPECT_EQ(p.external(1.0), "adam");
+}
+
 TEST(Space, ConditionalParametersAreAbsentNotDefaulted) {
   SearchSpace space = SearchSpace::from_config_json(json::parse(R"({
     "optimizer": {"type": "choice", "values": ["sgd", "adam"]},
@@ -145,7 +159,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpace{R"({"x": {"type": "real", "low": 0, "high": 1}})", "parameters.x.type",
                  "must be float, int or choice"},
         BadSpace{R"({"x": {"type": "float", "low": 0, "high": 1, "scale": "logg"}})",
-                 "parameters.x.scale", "did you mean 'log'"}));
+                 "parameters.x.scale", "did you mean 'log'"},
+        // stored as Optuna's int64: 1e300 made that cast undefined behaviour
+        BadSpace{R"({"n": {"type": "int", "low": 0, "high": 1e300}})", "parameters.n",
+                 "at most 2^53"}));
 
 TEST(Space, ValuesOffTheStepGridAreNotInTheSpace) {
   SearchSpace space = SearchSpace::from_config_json(json::parse(R"({

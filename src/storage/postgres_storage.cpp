@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -470,7 +471,7 @@ class PostgresStorage final : public detail::SqlStorage {
   static constexpr const char* kIndexes =
       "CREATE INDEX IF NOT EXISTS ix_caviar_trials_study_state ON trials (study_id, state); "
       "CREATE INDEX IF NOT EXISTS ix_caviar_trial_system_attributes_key ON trial_system_attributes (key)";
-  bool indexed_ = false;
+  std::atomic<bool> indexed_{false};  // read inside a write, set after its commit (any thread)
 
   // A database with tables of its own is not ours to add Optuna's to. Returns whether it
   // has tables (ours, then).

@@ -5,7 +5,9 @@
 // time.
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: GCC runs the clones' resolver while the program is being
+// relocated, before TSan's runtime is set up, and the instrumented resolver crashes.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define CAVIAR_NN_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CAVIAR_NN_VECTORIZE

@@ -39,7 +39,7 @@ test-sanitize: setup
 	@scripts/test.sh build-asan -E '$(ASAN_SKIPPED)'
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DCAVIAR_SANITIZE=thread -DCAVIAR_BUILD_BENCH=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target caviar_tests caviar_cli
-	@scripts/test.sh build-tsan -R '$(TSAN_TESTS)'
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" scripts/test.sh build-tsan -R '$(TSAN_TESTS)'
 
 bench: build
 	@echo "benchmarks are in $(BUILD)/bench; see docs/benchmarks.md"

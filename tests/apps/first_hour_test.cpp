@@ -28,6 +28,7 @@
 #include "support/cli.h"
 #include "support/files.h"
 #include "support/postgres.h"
+#include "support/stores.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -230,18 +231,8 @@ TEST(FirstHour, DeleteAsksForYesAndRemovesEveryRowOfTheStudyAndNoOther) {
 
 namespace {
 
-class FirstHourStores : public ::testing::TestWithParam<std::string> {
+class FirstHourStores : public caviar::testing::EveryStore {
  protected:
-  void SetUp() override {
-    if (GetParam() == "postgres") {
-      ASSERT_TRUE(caviar::testing::postgres_available());
-      database_.emplace();
-      url_ = database_->url();
-    } else {
-      url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (tmp_.path() / "s.db").string();
-    }
-    storage_ = caviar::open_storage(url_);
-  }
   caviar::StudyOptions options(const std::string& name) {
     caviar::StudyOptions o;
     o.name = name;
@@ -249,10 +240,6 @@ class FirstHourStores : public ::testing::TestWithParam<std::string> {
     o.budget = 3;
     return o;
   }
-  TempDir tmp_;
-  std::optional<caviar::testing::PostgresDatabase> database_;
-  std::string url_;
-  std::shared_ptr<caviar::Storage> storage_;
 };
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "support/cli.h"
 #include "support/files.h"
 #include "support/postgres.h"
+#include "support/stores.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -96,17 +97,11 @@ TEST(DeadOwner, KilledTuneStartedAgainAtOnceFinishesTheExactBudget) {
 
 namespace {
 
-class DeadOwnerStores : public ::testing::TestWithParam<std::string> {
+class DeadOwnerStores : public caviar::testing::EveryStore {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
-      ASSERT_TRUE(caviar::testing::postgres_available());
-      database_.emplace();
-      url_ = database_->url();
-    } else {
-      url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (tmp_.path() / "s.db").string();
-    }
-    storage_ = open_storage(url_);
+    EveryStore::SetUp();
+    if (HasFatalFailure()) return;
     StudyOptions o;
     o.name = "owners";
     o.space = SearchSpace::from_config_json(json::parse(R"({"x": {"type": "float", "low": 0, "high": 1}})"));
@@ -129,10 +124,6 @@ class DeadOwnerStores : public ::testing::TestWithParam<std::string> {
     return {{"host", p.host}, {"boot_id", p.boot_id}, {"pid_ns", p.pid_ns}, {"pid", p.pid}, {"start", p.start}};
   }
 
-  TempDir tmp_;
-  std::optional<caviar::testing::PostgresDatabase> database_;
-  std::string url_;
-  std::shared_ptr<Storage> storage_;
   std::optional<Study> study_;
 };
 

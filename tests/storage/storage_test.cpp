@@ -20,24 +20,15 @@
 #include "caviar/tuner.h"
 #include "support/files.h"
 #include "support/postgres.h"
+#include "support/stores.h"
 
 using namespace caviar;
 namespace fs = std::filesystem;
 
 namespace {
 
-class StorageContract : public ::testing::TestWithParam<std::string> {
+class StorageContract : public caviar::testing::EveryStore {
  protected:
-  void SetUp() override {
-    if (GetParam() == "postgres") {
-      ASSERT_TRUE(caviar::testing::postgres_available());
-      database_.emplace();
-      url_ = database_->url();
-    } else {
-      url_ = GetParam() == "memory" ? "memory" : "sqlite:///" + (dir_ / "s.db").string();
-    }
-    storage_ = open_storage(url_);
-  }
   void TearDown() override {
     storage_.reset();
   }
@@ -51,11 +42,7 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
     return o;
   }
 
-  caviar::testing::TempDir tmp_;
   const fs::path dir_ = tmp_.path();
-  std::optional<caviar::testing::PostgresDatabase> database_;
-  std::string url_;
-  std::shared_ptr<Storage> storage_;
 };
 
 }  // namespace

@@ -138,6 +138,15 @@ class Storage {
     return found ? std::optional<TrialRecord>(*found) : std::nullopt;
   }
 
+  // For a reader that follows a study as it grows (the dashboard), reading only what may
+  // have changed since its last look: the trials whose id is above `after_id`, by id, at
+  // most `limit` of them, and the trials whose ids are in `again` (those the reader last
+  // saw running or waiting), all states, in one read. A storage keeps nothing of what it
+  // read for this (a reader of a 100,000-trial study holds its own compact copy). By
+  // default from trials(); the SQL stores read these trials only.
+  virtual std::vector<TrialRecord> trials_after(std::int64_t study_id, std::int64_t after_id, int limit,
+                                                const std::vector<std::int64_t>& again);
+
   // The grace period used by start_trial's stale check (default 60 s).
   void set_stale_grace(std::chrono::milliseconds grace) { stale_grace_ = grace; }
   std::chrono::milliseconds stale_grace() const { return stale_grace_; }
@@ -164,8 +173,11 @@ class Storage {
 // Create (the default) makes the tables where there are none yet (and the SQLite file);
 // Existing is for reading what was stored: a SQLite file that is not there or is empty, or
 // a database without the tables, is an error; caviar writes nothing (SQLite itself may
-// create the -shm file of a database in WAL mode to read it).
-enum class OpenMode { Create, Existing };
+// create the -shm file of a database in WAL mode to read it). ReadOnly is Existing that
+// the database itself holds to reading (SQLite's query_only, without the checkpoint a
+// last connection makes on closing; PostgreSQL's read-only transactions): any write
+// throws StorageError. The dashboard opens its store so.
+enum class OpenMode { Create, Existing, ReadOnly };
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::Create);
 
 std::shared_ptr<Storage> make_memory_storage();

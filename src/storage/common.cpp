@@ -1,5 +1,6 @@
 #include "storage/common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -20,6 +21,22 @@ int& TrialCounts::of(TrialState state) {
     case TrialState::Failed: return failed;
   }
   return failed;
+}
+
+std::vector<TrialRecord> Storage::trials_after(std::int64_t study_id, std::int64_t after_id, int limit,
+                                               const std::vector<std::int64_t>& again) {
+  std::vector<TrialRecord> all = trials(study_id), out;
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  int added = 0;
+  for (auto& t : all) {
+    if (t.id > after_id && added < limit) {
+      ++added;
+      out.push_back(std::move(t));
+    } else if (t.id <= after_id && std::find(again.begin(), again.end(), t.id) != again.end()) {
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
 }
 
 }  // namespace caviar

@@ -216,7 +216,7 @@ std::optional<std::string> as_text(const SqlValue& v) {
 class PostgresStorage final : public detail::SqlStorage {
  public:
   PostgresStorage(const std::string& url, const std::string& schema, OpenMode mode)
-      : url_(url), where_(redacted(url)) {
+      : url_(url), where_(redacted(url)), read_only_(mode == OpenMode::ReadOnly) {
     connect();
     try {
       const bool has_tables = check_kind();
@@ -303,6 +303,7 @@ class PostgresStorage final : public detail::SqlStorage {
 
  private:
   std::string url_, where_;  // where_: the URL without its password, for messages
+  bool read_only_ = false;   // OpenMode::ReadOnly: every transaction read-only (the dashboard)
   PGconn* conn_ = nullptr;
   std::recursive_mutex mutex_;
 
@@ -338,6 +339,7 @@ class PostgresStorage final : public detail::SqlStorage {
     command("SET datestyle = 'ISO, YMD'; SET extra_float_digits = 3; "
             "SET idle_in_transaction_session_timeout = '5min'; SET tcp_keepalives_idle = 10; "
             "SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3");
+    if (read_only_) command("SET default_transaction_read_only = on");
   }
 
   [[noreturn]] void fail(PGresult* result) {

@@ -67,6 +67,8 @@ class SqlStorage : public Storage {
   std::vector<TrialRecord> rerun_failed(std::int64_t study_id, const SearchSpace& space) override;
   void delete_study(std::int64_t study_id) override;
   std::vector<TrialRecord> trials(std::int64_t study_id) override;
+  std::vector<TrialRecord> trials_after(std::int64_t study_id, std::int64_t after_id, int limit,
+                                        const std::vector<std::int64_t>& again) override;
   std::optional<TrialRecord> trial(std::int64_t study_id, int number) override;
   TrialCounts counts(std::int64_t study_id) override;
 
@@ -119,6 +121,7 @@ class SqlStorage : public Storage {
                                              Clock::time_point now);
   TrialRecord load_trial(std::int64_t id);
   std::vector<TrialRecord> load_trials(std::int64_t study_id);
+  std::vector<TrialRecord> load_trials_where(const std::string& where);
 };
 
 }  // namespace caviar::detail

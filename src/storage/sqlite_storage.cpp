@@ -216,7 +216,7 @@ class SqliteStorage final : public detail::SqlStorage {
   SqliteStorage(const std::string& path, const std::string& schema, OpenMode mode) : path_(path) {
     namespace fs = std::filesystem;
     bool existed = fs::exists(path) && fs::file_size(path) > 0;
-    if (!existed && mode == OpenMode::Existing)
+    if (!existed && mode != OpenMode::Create)
       throw StorageError(path, fs::exists(path) ? "an empty file, with nothing stored in it yet"
                                                 : "no such database file");
     if (!existed) {
@@ -236,6 +236,10 @@ class SqliteStorage final : public detail::SqlStorage {
       throw StorageError(path, "cannot open: " + why);
     }
     sqlite3_busy_timeout(db_, 5000);
+    if (mode == OpenMode::ReadOnly) {
+      sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+      sqlite3_exec(db_, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
+    }
     try {
       check_kind(existed);
       if (mode == OpenMode::Create) {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -107,6 +108,63 @@ TEST_P(StorageContract, ValuesReportsAndAttributesRoundTrip) {
   // The search space is kept with the study, in order.
   auto stored = storage_->find_study("s")->system_attrs.at("caviar:space");
   EXPECT_EQ(SearchSpace::from_config_json(stored).to_config_json(), study.space().to_config_json());
+}
+
+// What a reader that follows a study gets (the dashboard): the trials after an id, at most
+// `limit` of them, and those it asks for again, each as trial() reads it.
+TEST_P(StorageContract, TrialsAfterReadsTheNewAndTheOpenOnes) {
+  Study study(storage_, options());
+  std::vector<Trial> t;
+  for (int i = 0; i < 5; ++i) t.push_back(*study.ask());
+  storage_->report(t[0].id(), 1, 0.25);
+  storage_->report(t[0].id(), 2, std::nan(""));
+  storage_->set_trial_attr(t[0].id(), "caviar:note", "n");
+  ASSERT_TRUE(study.tell(t[0], 1.5));
+  ASSERT_TRUE(study.tell_failed(t[1], "boom"));
+  const std::int64_t id = study.record().id;
+  const std::vector<TrialRecord> all = storage_->trials(id);
+
+  std::vector<TrialRecord> first = storage_->trials_after(id, 0, 3, {});
+  ASSERT_EQ(first.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(first[i].id, all[i].id);
+    EXPECT_EQ(first[i].number, all[i].number);
+    EXPECT_EQ(first[i].state, all[i].state);
+    EXPECT_EQ(first[i].params, all[i].params);
+    EXPECT_EQ(first[i].value, all[i].value);
+    EXPECT_EQ(first[i].system_attrs, all[i].system_attrs);
+    EXPECT_EQ(first[i].started, all[i].started);
+    EXPECT_EQ(first[i].finished, all[i].finished);
+    ASSERT_NE(first[i].parameter("c"), nullptr);
+    EXPECT_EQ(first[i].user_value("c"), all[i].user_value("c"));
+  }
+  EXPECT_EQ(first[0].intermediate.size(), 2u);
+  EXPECT_EQ(first[0].intermediate.at(1), 0.25);
+  EXPECT_TRUE(std::isnan(first[0].intermediate.at(2)));
+  EXPECT_EQ(first[0].system_attrs["caviar:note"], "n");
+  EXPECT_EQ(first[1].reason(), "boom");
+
+  // The rest, and trial 2 again, which has finished since.
+  ASSERT_TRUE(study.tell(t[2], 0.5));
+  std::vector<TrialRecord> next = storage_->trials_after(id, first.back().id, 100, {first[2].id});
+  std::map<int, TrialState> got;
+  for (const auto& r : next) got[r.number] = r.state;
+  EXPECT_EQ(got, (std::map<int, TrialState>{{2, TrialState::Complete}, {3, TrialState::Running},
+                                            {4, TrialState::Running}}));
+  EXPECT_TRUE(storage_->trials_after(id, all.back().id, 100, {}).empty());
+}
+
+// A store opened ReadOnly reads everything and refuses every write.
+TEST_P(StorageContract, ReadOnlyStoresRefuseWrites) {
+  if (GetParam() == "memory") GTEST_SKIP() << "a memory store is not opened by URL twice";
+  Study study(storage_, options());
+  auto t = study.ask();
+  ASSERT_TRUE(study.tell(*t, 2.0));
+  auto reader = open_storage(url_, OpenMode::ReadOnly);
+  ASSERT_EQ(reader->trials(study.record().id).size(), 1u);
+  EXPECT_THROW(reader->open_study("new", Direction::Minimize), StorageError);
+  EXPECT_THROW(reader->set_study_attr(study.record().id, "k", 1), StorageError);
+  EXPECT_EQ(storage_->studies().size(), 1u);
 }
 
 TEST_P(StorageContract, SilentOwnersAreFailedAsStaleAndUncounted) {

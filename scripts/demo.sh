@@ -8,7 +8,8 @@ caviar=$(realpath "$caviar")
 config=examples/fashion-mnist.yaml
 echo "== caviar tune $config"
 echo "   (the study lives in examples/fashion-mnist.db: run again to continue it, delete it to start over)"
-"$caviar" tune "$config"
+echo "   (--dashboard: open the URL it prints to watch the models train, live)"
+"$caviar" tune "$config" --dashboard
 echo
 echo "== caviar best $config"
 "$caviar" best "$config"
@@ -20,6 +21,7 @@ cat <<TXT
 Where to look next:
   $caviar trials $config                 every trial, its parameters and how it ended
   $caviar trials $config --format csv    the same for a spreadsheet or pandas
+  $caviar dashboard $config              the study's live pages again (docs/dashboard.md)
   $caviar report $config --out report.html    every plot of the study in one offline page
   $caviar zoom $config --out narrowed.yaml    the region that worked, as the next round's config
   $caviar train --lr 0.003 --epochs 10   train the MLP once with your own hyperparameters

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages caviar needs to build, test and run its demo, and the npm
-# packages pinned in web/package-lock.json (plotly.js, built into `caviar report`;
-# playwright-core, which drives chromium in the report's test).
+# packages pinned in web/package-lock.json (plotly.js, built into `caviar report` and
+# `caviar dashboard`;
+# playwright-core, which drives chromium in the browser tests).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ packages=(
   libsqlite3-dev sqlite3
   libpq-dev postgresql
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-  libnlopt-cxx-dev
+  libnlopt-cxx-dev libcpp-httplib-dev curl
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-optuna python3-psycopg2

@@ -19,11 +19,8 @@ CommandRegistrar registrar(20, [](CLI::App& app) {
     json rows = json::array();
     for (const auto& s : storage->studies()) {
       TrialCounts c = storage->counts(s.id);
-      std::optional<double> best;
-      for (const auto& t : storage->trials(s.id))
-        if (t.state == TrialState::Complete && t.value &&
-            (!best || (s.direction == Direction::Minimize ? *t.value < *best : *t.value > *best)))
-          best = t.value;
+      std::optional<TrialRecord> top = storage->best(s.id, s.direction);
+      std::optional<double> best = top ? top->value : std::nullopt;
       rows.push_back({{"name", s.name}, {"direction", to_string(s.direction)},
                       {"trials", c.total()}, {"complete", c.complete}, {"pruned", c.pruned},
                       {"failed", c.failed}, {"running", c.running},

@@ -12,6 +12,7 @@
 
 #include "caviar/attributes.h"
 #include "caviar/config.h"
+#include "caviar/dashboard.h"
 #include "caviar/error.h"
 #include "caviar/executor.h"
 #include "caviar/export.h"
@@ -116,7 +117,30 @@ struct TuneArgs {
   bool allow_space_change = false;
   bool keep_going = false;    // no early stop on repeated failures
   bool rerun_failed = false;  // run the study's failed trials again first
+  bool dashboard = false;     // serve the live pages beside the study
+  int dashboard_port = 8080;
 };
+
+// The dashboard beside a study (caviar tune --dashboard): it reads the study through a
+// storage of its own, opened for reading (the in-process one, for a memory store). Port
+// `port`, or any free one when that one is taken: the study does not wait for a port.
+std::unique_ptr<Dashboard> start_dashboard(const Config& config, const std::shared_ptr<Storage>& storage,
+                                           int port) {
+  const std::string& url = config.storage;
+  DashboardOptions options;
+  options.port = port;
+  options.metrics[config.study.name] = config.metric;
+  auto reader = url.empty() || url == "memory" || url == "memory://" ? storage : open_storage(url, OpenMode::ReadOnly);
+  auto dashboard = std::make_unique<Dashboard>(reader, options);
+  try {
+    dashboard->start();
+  } catch (const UsageError&) {
+    options.port = 0;
+    dashboard = std::make_unique<Dashboard>(reader, options);
+    dashboard->start();
+  }
+  return dashboard;
+}
 
 void tune(const TuneArgs& a) {
   // Everything is checked before anything is stored or started.
@@ -135,6 +159,13 @@ void tune(const TuneArgs& a) {
     fmt::print(stderr, "caviar: {} failed trial{} of study '{}' will run again{}\n", again.size(),
                again.size() == 1 ? "" : "s", config.study.name,
                again.empty() ? "" : fmt::format(" as #{}-#{}", again.front().number, again.back().number));
+  }
+
+  std::unique_ptr<Dashboard> dashboard;
+  if (a.dashboard) {
+    dashboard = start_dashboard(config, storage, a.dashboard_port);
+    fmt::print(stderr, "caviar: dashboard of study '{}': {}\n", config.study.name,
+               dashboard->url(study.record().id));
   }
 
   TuneOptions options;
@@ -274,6 +305,11 @@ CommandRegistrar registrar(10, [](CLI::App& app) {
                 "stay stored, uncounted (caviar:rerun_as)");
   cmd->add_flag("--keep-going", args->keep_going,
                 "Do not stop early when the first 5 trials all fail the same way");
+  cmd->add_flag("--dashboard", args->dashboard,
+                "Serve the study's live pages while it runs (caviar dashboard) and print their URL");
+  cmd->add_option("--dashboard-port", args->dashboard_port,
+                  "The dashboard's port on 127.0.0.1 (taken: any free port)")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->callback([args] { tune(*args); });
 });
 

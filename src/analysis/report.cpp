@@ -1,5 +1,5 @@
 // The study report (caviar/report.h): the plots' data, computed here, and the HTML page
-// that carries it with plotly.js and web/report.js (report_assets.cpp), which draws it.
+// that carries it with plotly.js and web/report.js (web_assets.cpp), which draws it.
 #include "caviar/report.h"
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "analysis/report_assets.h"
+#include "analysis/web_assets.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
 #include "caviar/importance.h"

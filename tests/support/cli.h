@@ -74,6 +74,9 @@ class CaviarProcess {
   CaviarProcess& operator=(const CaviarProcess&) = delete;
   pid_t pid() const { return pid_; }
   void signal(int sig) { kill(pid_, sig); }
+  // What it has written so far (for a URL it prints while it runs).
+  std::string out_so_far() const { return read_file(out_); }
+  std::string err_so_far() const { return read_file(err_); }
 
   // Waits for the exit (polling); after `limit` the process group is killed and the test
   // fails. The output files are removed once read.

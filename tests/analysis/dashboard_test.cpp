@@ -253,9 +253,8 @@ TEST(Dashboard, ChangesArriveWithoutReadingTheWholeStudyAgain) {
   Study study(writer, small_study());
   for (int i = 0; i < 200; ++i) study.tell(*study.ask(), i);
   auto counting = std::make_shared<CountingStore>(open_storage(url, OpenMode::ReadOnly));
-  DashboardOptions options;
+  DashboardOptions options;  // looks every 0.5 s, as caviar dashboard does
   options.port = 0;
-  options.poll = std::chrono::milliseconds(50);
   Dashboard dashboard(counting, options);
   dashboard.start();
   httplib::Client c("127.0.0.1", dashboard.port());

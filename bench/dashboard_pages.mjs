@@ -27,8 +27,8 @@ const ready = await Promise.all(Array.from({ length: Number(count) }, async () =
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   pages.push(page);
   const start = Date.now();
-  await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 120000 });
+  await page.goto(url, { timeout: 180000 });
+  await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 180000 });
   return Date.now() - start;
 }));
 const first = await Promise.all(pages.map((p) => p.evaluate(() => Number(document.body.dataset.version || 0))));

@@ -7,8 +7,9 @@
    the server's memory (VmRSS and VmHWM from /proc).
 2. Tuner throughput, with and without 10 open pages: `caviar tune` of a quick command
    objective (sh printing a value: about what the tuner itself costs per trial), 2 at a
-   time, on SQLite; runs alternate without / with `--dashboard` and 10 pages of its study
-   open in one Chromium. Trials per second of each run; the ratio of the medians.
+   time, on SQLite; runs alternate without / with a `caviar dashboard` on its store and 10
+   pages of the study open in one Chromium, drawn before the tuner starts. Trials per
+   second of each run; the ratio of the medians.
 
 Usage:
   bench/dashboard_scale.py --caviar build/caviar --maker build/bench/bench_dashboard_study \
@@ -122,25 +123,30 @@ budget: {{trials: {trials}, parallel: 2}}
 
 
 def tune_run(args, work, k, pages):
+    """One `caviar tune` of a fresh study; with `pages`, a `caviar dashboard` on its store and
+    that many pages of the study open (and drawn) before the tuner starts."""
     study = f"run-{k}"
     cfg = work / f"{study}.yaml"
-    cfg.write_text(TUNE_CONFIG.format(study=study, trials=args.tune_trials))
-    cmd = [args.caviar, "tune", str(cfg), "-q"] + (["--dashboard", "--dashboard-port", "0"] if pages else [])
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    browser, ready, updates = None, None, None
+    cfg.write_text(TUNE_CONFIG.format(study=study, trials=args.tune_trials + 1))
+    # The study exists (one trial) before the pages open on it.
+    run = lambda *a: subprocess.run([args.caviar, *a], cwd=work, check=True, capture_output=True, text=True)
+    number = json.loads(run("ask", str(cfg), "--format", "json").stdout)["number"]
+    run("tell", str(cfg), "--trial", str(number), "--value", "0.5")
+    server = browser = ready = updates = None
     if pages:
-        line = p.stderr.readline()
-        m = re.search(r"http://\S+", line)
-        if not m:
-            sys.exit(f"caviar tune --dashboard printed no URL: {line}")
-        browser, ready = open_pages(m.group(0), pages)
-    out, err = p.communicate()
+        server, base = start_dashboard(args.caviar, work / "tune.db")
+        _, body = get(base + "/api/studies")
+        sid = [s["id"] for s in json.loads(body)["studies"] if s["name"] == study][0]
+        browser, ready = open_pages(f"{base}/study/{sid}", pages)
+    start = time.perf_counter()
+    p = subprocess.run([args.caviar, "tune", str(cfg), "-q"], cwd=work, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if p.returncode != 0:
-        sys.exit(f"caviar tune failed: {err}")
+        sys.exit(f"caviar tune failed: {p.stderr}")
     if browser:
         updates = close_pages(browser)
+        server.terminate()
+        server.wait()
     return args.tune_trials / seconds, ready, updates
 
 
@@ -165,7 +171,7 @@ def main():
     ap.add_argument("--maker", required=True, help="build/bench/bench_dashboard_study")
     ap.add_argument("--trials", type=int, default=100000)
     ap.add_argument("--work", default="caviar-bench-dashboard")
-    ap.add_argument("--tune-trials", type=int, default=600)
+    ap.add_argument("--tune-trials", type=int, default=1200)
     ap.add_argument("--runs", type=int, default=3, help="runs each, without and with pages")
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")

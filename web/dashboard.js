@@ -1197,6 +1197,7 @@
       for (const [key, label] of columns) {
         const th = element('th', null, label);
         if (params.includes(key)) th.classList.add('param');
+        if (key === 'value' || key === 'seconds') th.classList.add('num');
         if (sortable.has(key)) {
           th.classList.add('sortable');
           th.tabIndex = 0;
@@ -1238,7 +1239,7 @@
       clear(tbody);
       for (const r of data.rows || []) {
         const tr = element('tr', 'state-row-' + r.state);
-        const num = element('td', 'num');
+        const num = element('td', 'number');
         num.appendChild(link(studyUrl + '/trial/' + r.number, '#' + r.number));
         append(tr, num, append(element('td'), stateBadge(r.state)), element('td', 'num', formatValue(r.value)),
                element('td', 'num', duration(r.seconds)), element('td', 'time', localTime(r.finished) || '–'));
@@ -1444,7 +1445,8 @@
       } else {
         const plotted = names.slice(0, 24);
         metricsHow.textContent = 'Every name=value the trial printed, at each of its ' + steps.length + ' steps' +
-          (plotted.length < names.length ? ' (the first ' + plotted.length + ' of ' + names.length + ' names plotted)' : '') + '.';
+          (plotted.length < names.length
+            ? ' (the first ' + plotted.length + ' of ' + names.length + ' names plotted)' : '') + '.';
         for (const n of plotted) {
           let div = metricPlots.get(n);
           if (!div) {

@@ -873,25 +873,47 @@
       clearError('study');
     }
 
-    // Live updates: renders at most every 500 ms.
+    // Live updates: at most one render every 500 ms, and fewer when rendering is slow (a
+    // tenth of the time at most, so that ten pages open on a busy machine do not starve the
+    // tuner; but one every 5 s at least); none while the page is hidden (a tab in the
+    // background), one when it shows.
     let renderTimer = null;
     let lastRender = 0;
+    let renderCost = 0;  // ms, the last render's (the plots' drawing is synchronous)
+    let renderHidden = false;
 
     function scheduleRender() {
       if (renderTimer !== null) return;
-      const wait = Math.max(0, lastRender + 500 - Date.now());
+      if (document.hidden) {
+        renderHidden = true;
+        return;
+      }
+      const gap = Math.min(5000, Math.max(500, 10 * renderCost));
+      const wait = Math.max(0, lastRender + gap - Date.now());
       renderTimer = setTimeout(() => {
         renderTimer = null;
         lastRender = Date.now();
         const version = S.version;
+        const started = performance.now();
         drawHeader();
-        Promise.all([drawHistory(), drawCurves()]).then(() => {
+        const drawn = Promise.all([drawHistory(), drawCurves()]);
+        renderCost = performance.now() - started;
+        drawn.then(() => {
           if (S.version === version) showVersion();
           else scheduleRender();
         });
         table.load();
       }, wait);
     }
+
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) return;
+      if (renderHidden) {
+        renderHidden = false;
+        scheduleRender();
+      }
+      sync();  // the whole study, if it is due
+    });
 
     let syncing = false;
     let syncAgain = false;
@@ -915,7 +937,8 @@
         do {
           syncAgain = false;
           rounds += 1;
-          const fullDue = S.version > S.fullVersion && Date.now() - S.fullAt >= 10000;
+          // (not while hidden: the changes are enough until the page shows again)
+          const fullDue = S.version > S.fullVersion && Date.now() - S.fullAt >= 10000 && !document.hidden;
           if (fullDue) {
             await loadStudy(false);
           } else if (S.latest > S.version || syncForce) {
@@ -932,7 +955,7 @@
           // Once more if an event came meanwhile; not endlessly if the server's versions and
           // its changes disagree.
         } while ((syncAgain || S.latest > S.version) && rounds < 5);
-        if (S.version > S.fullVersion && fullTimer === null) {
+        if (S.version > S.fullVersion && fullTimer === null && !document.hidden) {
           fullTimer = setTimeout(() => {
             fullTimer = null;
             sync();
@@ -1503,7 +1526,12 @@
       return Promise.all(plots);
     }
 
+    // While the trial runs, it is read again every 3 s (not while the page is hidden).
     async function refresh() {
+      if (document.hidden && !first) {
+        setTimeout(refresh, 3000);
+        return;
+      }
       let running = false;
       try {
         const data = await getJSON(url);

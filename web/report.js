@@ -3,7 +3,8 @@
 // (src/analysis/web_assets.cpp); docs/report.md says what each plot shows.
 //
 // window.caviarReport(root, data, options) draws the sections into the element `root`
-// and returns a Promise of the number of plots, resolved when every plot has drawn:
+// (their headings and places at once, the plots one after another) and returns a Promise
+// of the number of plots, resolved when every plot has drawn:
 //   options.sections: which sections, in this order: 'history', 'importance', 'pairs',
 //                     'slices', 'parallel', 'curves' (default all of them);
 //   options.idPrefix: put before every section's and plot's id (default none);
@@ -32,7 +33,8 @@
     const others = data.trials.filter((t) => t.state !== 'complete' || t.value === null);
     const best = data.best;
     const config = { responsive: true, displaylogo: false };
-    const pending = [];
+    const jobs = [];     // the plots to draw, one per task (see the end)
+    const pending = [];  // their drawings
     let plots = 0;
 
     // ---- page structure ----------------------------------------------------------------
@@ -86,11 +88,13 @@
         div.appendChild(element('p', 'plot-error', 'This plot could not be drawn: ' + e));
         console.error('caviar report: plot ' + id + ' failed:', e);
       };
-      try {
-        pending.push(Plotly.newPlot(div, traces, full, config).catch(failed));
-      } catch (e) {
-        failed(e);
-      }
+      jobs.push(() => {
+        try {
+          pending.push(Plotly.newPlot(div, traces, full, config).catch(failed));
+        } catch (e) {
+          failed(e);
+        }
+      });
     }
 
     // ---- values and axes ---------------------------------------------------------------
@@ -510,7 +514,20 @@
     }
     if (want('curves')) curvesPlot();
 
-    return Promise.all(pending).then(() => plots);
+    // One plot per task, so that the browser shows the page and answers the user between
+    // them: drawing them all at once held a large study's page for many seconds.
+    return new Promise((resolve) => {
+      let i = 0;
+      const next = () => {
+        if (i < jobs.length) {
+          jobs[i++]();
+          setTimeout(next, 0);
+        } else {
+          resolve(Promise.all(pending));
+        }
+      };
+      setTimeout(next, 0);
+    }).then(() => plots);
   };
 
   // A `caviar report` page: its data is in the page; draw it at once.

@@ -80,7 +80,7 @@ theirs=$(study_id optuna-written)
 
 # The live part: more trials of our study while the pages are open, slowly enough that
 # the browser sees them arrive.
-SLEEP=0.3 "$caviar" tune study.yaml --trials 60 -q >tune2.log 2>&1 &
+SLEEP=0.3 "$caviar" tune study.yaml --trials 2000 -q >tune2.log 2>&1 &
 pids+=($!)
 
 cat >checks.json <<JSON

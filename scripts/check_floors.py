@@ -30,7 +30,7 @@ PUBLIC = {
     "error.h": "base",
     "nn.h": "nn",
     "space.h": "model", "trial.h": "model", "attributes.h": "model",
-    "sampler.h": "algorithms", "pruner.h": "algorithms", "pbt.h": "algorithms",
+    "sampler.h": "algorithms", "pruner.h": "algorithms", "pbt.h": "algorithms", "babysit.h": "algorithms",
     "zoom.h": "algorithms",
     "storage.h": "storage",
     "study.h": "study", "study_view.h": "study", "config.h": "study", "export.h": "study",

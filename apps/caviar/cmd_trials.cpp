@@ -42,7 +42,8 @@ CommandRegistrar trials_cmd(30, [](CLI::App& app) {
   cmd->add_option("--state", a->state, "Only trials in this state")
       ->check(CLI::IsMember({"complete", "pruned", "failed", "running", "waiting"}));
   cmd->add_flag("--lineage", a->lineage,
-                "PBT: every member's chain of segments, with whom each copied and what changed");
+                "PBT: every member's chain of segments, with whom each copied and what changed; a babysat "
+                "model: its segments as a tree of branches, with every intervention");
   cmd->callback([a] {
     auto s = open_existing_study(a->where);
     auto trials = s.view.trials();
@@ -52,12 +53,17 @@ CommandRegistrar trials_cmd(30, [](CLI::App& app) {
     }
     if (!a->lineage) {
       print_trials(trials, a->format, stdout);
-    } else if (a->format == "json") {
-      fmt::print("{}\n", pbt_lineage(trials).dump(2));
-    } else if (a->format == "csv") {
-      throw UsageError("--lineage", "prints a table or JSON (--format table|json)");
     } else {
-      fmt::print("{}", pbt_lineage_table(trials));
+      const json babysat = babysit_tree(trials, s.view.record().system_attrs, s.view.direction());
+      const json pbt = pbt_lineage(trials);
+      if (a->format == "json") {
+        fmt::print("{}\n", json{{"pbt", pbt}, {"babysit", babysat}}.dump(2));
+      } else if (a->format == "csv") {
+        throw UsageError("--lineage", "prints a table or JSON (--format table|json)");
+      } else {
+        if (!pbt.empty() || babysat.is_null()) fmt::print("{}", pbt_lineage_table(trials));
+        if (!babysat.is_null()) fmt::print("{}babysat model:\n{}", pbt.empty() ? "" : "\n", babysit_tree_table(babysat));
+      }
     }
   });
 });

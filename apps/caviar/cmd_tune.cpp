@@ -1,12 +1,10 @@
 // caviar tune CONFIG: run a study to its budget, N trials at a time, with live progress.
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <thread>
 
 #include <fmt/core.h>
 
@@ -102,11 +100,6 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
-// The stop signals received: how many and the last one; set by the signal handler, lock-free.
-std::atomic<int> signals_received{0};
-std::atomic<int> last_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
 struct TuneArgs {
   std::string config;
   std::string study, storage;
@@ -120,27 +113,6 @@ struct TuneArgs {
   bool dashboard = false;     // serve the live pages beside the study
   int dashboard_port = 8080;
 };
-
-// The dashboard beside a study (caviar tune --dashboard): it reads the study through a
-// storage of its own, opened for reading (the in-process one, for a memory store). Port
-// `port`, or any free one when that one is taken: the study does not wait for a port.
-std::unique_ptr<Dashboard> start_dashboard(const Config& config, const std::shared_ptr<Storage>& storage,
-                                           int port) {
-  const std::string& url = config.storage;
-  DashboardOptions options;
-  options.port = port;
-  options.metrics[config.study.name] = config.metric;
-  auto reader = url.empty() || url == "memory" || url == "memory://" ? storage : open_storage(url, OpenMode::ReadOnly);
-  auto dashboard = std::make_unique<Dashboard>(reader, options);
-  try {
-    dashboard->start();
-  } catch (const UsageError&) {
-    options.port = 0;
-    dashboard = std::make_unique<Dashboard>(reader, options);
-    dashboard->start();
-  }
-  return dashboard;
-}
 
 void tune(const TuneArgs& a) {
   // Everything is checked before anything is stored or started.
@@ -183,44 +155,12 @@ void tune(const TuneArgs& a) {
   if (!a.quiet) options.on_progress = [&](const TuneProgress& p) { printer(p); };
   Tuner tuner(study, *executor, options);
 
-  // Ctrl-C, SIGTERM and SIGHUP: a handler (process-wide, whichever thread the kernel
-  // picks, OpenBLAS's included) records the signal; a watcher thread stops the tuner.
-  struct sigaction action {};
-  action.sa_handler = [](int sig) {
-    last_signal = sig;
-    signals_received.fetch_add(1);
-  };
-  sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
-  std::atomic<bool> finished{false};
-  std::thread watcher([&] {
-    int handled = 0;
-    while (!finished) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      const int received = signals_received.load();
-      if (received == handled) continue;
-      const char* name = sigabbrev_np(last_signal.load());
-      if (handled == 0) {
-        fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
-                           "interrupted and run again next time; send it again to stop without waiting "
-                           "for the storage)\n", name);
-        tuner.stop();
-      }
-      if (received >= 2 && handled < 2) {
-        // The trials are stopping or stopped; what may still take long is storing them
-        // (PostgreSQL is tried again for up to a minute, a locked SQLite file for ten).
-        fmt::print(stderr, "\ncaviar: {} received again; not waiting for the storage (trials it has not "
-                           "stored stay running there until they are failed as stale)\n", name);
-        study.storage().stop_waiting();
-      }
-      handled = received;
-    }
-  });
+  // Ctrl-C, SIGTERM, SIGHUP: stop the running trials; again: stop waiting for the storage.
+  std::optional<StopOnSignals> signals;
+  signals.emplace([&] { tuner.stop(); }, [&] { study.storage().stop_waiting(); });
   // Once the tuner is done, a signal ends caviar as it would any program.
   auto stop_watching = [&] {
-    finished = true;
-    watcher.join();
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
+    signals.reset();
     printer.finish();
   };
   TuneSummary summary;

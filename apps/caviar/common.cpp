@@ -1,8 +1,16 @@
 #include "common.h"
 
+#include <signal.h>
+#include <string.h>
+
+#include <chrono>
 #include <cstdlib>
 
+#include <fmt/core.h>
+
+#include "caviar/dashboard.h"
 #include "caviar/error.h"
+#include "caviar/storage.h"
 
 namespace caviar::cli {
 
@@ -36,6 +44,71 @@ OpenedStudy open_existing_study(const StudyLocation& where) {
   if (name.empty() && where.config.empty())
     throw UsageError("study", "say which study: give its config file, or --study NAME (with --storage URL)");
   return OpenedStudy{StudyView::open(url, name), std::move(config)};
+}
+
+std::unique_ptr<Dashboard> start_dashboard(const Config& config, const std::shared_ptr<Storage>& storage,
+                                           int port) {
+  const std::string& url = config.storage;
+  DashboardOptions options;
+  options.port = port;
+  options.metrics[config.study.name] = config.metric;
+  auto reader = is_memory_url(url) ? storage : open_storage(url, OpenMode::ReadOnly);
+  auto dashboard = std::make_unique<Dashboard>(reader, options);
+  try {
+    dashboard->start();
+  } catch (const UsageError&) {
+    options.port = 0;
+    dashboard = std::make_unique<Dashboard>(reader, options);
+    dashboard->start();
+  }
+  return dashboard;
+}
+
+namespace {
+// The stop signals received: how many and the last one; set by the signal handler, lock-free.
+std::atomic<int> signals_received{0};
+std::atomic<int> last_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+}  // namespace
+
+StopOnSignals::StopOnSignals(std::function<void()> first, std::function<void()> again) {
+  signals_received = 0;
+  struct sigaction action {};
+  action.sa_handler = [](int sig) {
+    last_signal = sig;
+    signals_received.fetch_add(1);
+  };
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
+  watcher_ = std::thread([this, first = std::move(first), again = std::move(again)] {
+    int handled = 0;
+    while (!finished_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const int received = signals_received.load();
+      if (received == handled) continue;
+      const char* name = sigabbrev_np(last_signal.load());
+      if (handled == 0) {
+        fmt::print(stderr, "\ncaviar: {} received; stopping the running trials (they are kept as "
+                           "interrupted and run again next time; send it again to stop without waiting "
+                           "for the storage)\n", name);
+        first();
+      }
+      if (received >= 2 && handled < 2) {
+        // The trials are stopping or stopped; what may still take long is storing them
+        // (PostgreSQL is tried again for up to a minute, a locked SQLite file for ten).
+        fmt::print(stderr, "\ncaviar: {} received again; not waiting for the storage (trials it has not "
+                           "stored stay running there until they are failed as stale)\n", name);
+        again();
+      }
+      handled = received;
+    }
+  });
+}
+
+StopOnSignals::~StopOnSignals() {
+  finished_ = true;
+  watcher_.join();
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, SIG_DFL);
 }
 
 }  // namespace caviar::cli

@@ -1,13 +1,17 @@
 // Helpers shared by the subcommands: finding a study, printing trials.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "caviar/config.h"
+#include "caviar/dashboard.h"
 #include "caviar/study_view.h"
 
 namespace caviar::cli {
@@ -36,5 +40,26 @@ OpenedStudy open_existing_study(const StudyLocation& where);
 
 // --format table|csv|json
 void add_format_option(CLI::App* cmd, std::string& format);
+
+// The dashboard beside a study (caviar tune/babysit --dashboard): it reads the study
+// through a storage of its own, opened for reading (the in-process one, for a memory
+// store). Port `port`, or any free one when that one is taken: the study does not wait.
+std::unique_ptr<Dashboard> start_dashboard(const Config& config, const std::shared_ptr<Storage>& storage, int port);
+
+// While it lives: Ctrl-C, SIGTERM and SIGHUP are caught (a handler, process-wide, whichever
+// thread the kernel picks, records the signal) and a watcher thread calls `first` at the
+// first one ("stopping the running trials ...") and `again` at the second ("not waiting
+// for the storage ..."). Once destroyed, a signal ends caviar as it would any program.
+class StopOnSignals {
+ public:
+  StopOnSignals(std::function<void()> first, std::function<void()> again);
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  std::atomic<bool> finished_{false};
+  std::thread watcher_;
+};
 
 }  // namespace caviar::cli

@@ -18,6 +18,10 @@ inline constexpr const char* kSpaceChanges = "caviar:space_changes";
 // The zoom sampler's boxes, round by round: {"rounds": [...]}.
 inline constexpr const char* kZoom = "caviar:zoom";
 
+// A request to the babysitter of the study's model (include/caviar/babysit.h), one per
+// key: "caviar:babysit:control:<id>" = {"action", "params", "to", "time", "by", "note"}.
+inline constexpr const char* kBabysitControl = "caviar:babysit:control:";
+
 // ---- Trial attributes ----
 
 // Why a trial failed or stopped, as one line a person reads.
@@ -62,6 +66,8 @@ inline constexpr const char* kTestLoss = "caviar:test_loss";
 // A segment of a model that is continued from a checkpoint (PBT, include/caviar/pbt.h):
 // its lineage, where it leaves its checkpoint, and the checkpoint folder it restores.
 inline constexpr const char* kPbt = "caviar:pbt";
+// A segment of a babysat model (include/caviar/babysit.h): its lineage.
+inline constexpr const char* kBabysit = "caviar:babysit";
 inline constexpr const char* kCheckpointDir = "caviar:checkpoint_dir";
 inline constexpr const char* kRestoreSource = "caviar:restore_source";
 

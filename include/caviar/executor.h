@@ -66,6 +66,11 @@ std::unique_ptr<Executor> make_function_executor(std::function<double(Trial&)> o
 // ConfigError for a program that is not there or an unknown builtin.
 std::unique_ptr<Executor> make_executor(const Config& config);
 
+// The parameters that cannot change while one model trains (PBT, babysitting), because a
+// checkpoint fits only one value of each: the built-in trainer's layers, units and
+// optimizer; none for a command (its checkpoints are its own business).
+std::vector<std::string> fixed_during_training(const Config& config);
+
 // Finds a program the way execvp would; "" if it is not there or not executable.
 std::string find_program(const std::string& name);
 

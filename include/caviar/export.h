@@ -39,4 +39,19 @@ json pbt_lineage(const std::vector<TrialRecord>& trials);
 //   0       1    5   3-4    complete  0.4312  copied member 2 (#6): lr 0.01 -> 0.012
 std::string pbt_lineage_table(const std::vector<TrialRecord>& trials);
 
+// A babysat run (include/caviar/babysit.h) as a tree, for `caviar trials --lineage`, the
+// report and the dashboard, or null if the study has none:
+//   {"segments": [{number, state, value, step, stop, branch, parent_trial, restore_trial,
+//     origin, changes, note, test_acc, ended, params}, ...] (by number),
+//    "curve": [{step, trial, value, train_loss, val_loss, val_acc, test_acc, time}] (the
+//     current branch), "best_day": the complete segment with the highest test accuracy
+//     (else the best value), "controls": [{id, action, params, to, time, by, note,
+//     applied_by}] (applied_by: the segment that applied it, or null)}.
+json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_system_attrs, Direction direction);
+// The same as a table: one row per segment, in order, with its branch and origin:
+//   branch  #   steps  state     value   test    origin
+//   0       4   1-1    complete  0.8123  0.8011  start (best trial #15)
+//   1       9   4-4    complete  0.8512  0.8433  rollback to step 3: lr 0.01 -> 0.003
+std::string babysit_tree_table(const json& tree);
+
 }  // namespace caviar

@@ -86,9 +86,7 @@ struct PbtExplored {
 // Explore: for each parameter of `params` that options.explore allows, with
 // probability resample_probability a new value from the prior (uniform on its scale);
 // otherwise a float or int is multiplied by a factor drawn from options.factors on its
-// scale: log and linear x·f, reverse_log 1 − (1 − x)·f, logit the odds x/(1 − x)·f;
-// clamped to [low, high]; ints and stepped floats rounded to their grid, moving at least
-// one step in the factor's direction when rounding would undo the change. Choices change
+// scale (Parameter::scaled: clamped, on its grid). Choices change
 // only by resampling. Parameters that a changed condition makes active are drawn from the
 // prior; ones it makes inactive are dropped. Deterministic for a seed.
 PbtExplored pbt_explore(const SearchSpace& space, const Params& params, const PbtOptions& options,

@@ -79,6 +79,11 @@ struct Parameter {
   std::string text(double internal) const;
   // The internal value of a user's value; throws UsageError if it is not in the space.
   double internal(const json& external) const;
+  // A float or int `x` (internal) times `f` on this parameter's scale: log and linear x·f,
+  // reverse_log 1 − (1 − x)·f, logit the odds x/(1 − x)·f; clamped to [low, high]; ints and
+  // stepped floats rounded to their grid, moving at least one step in f's direction when
+  // rounding would undo the change (PBT's perturbation, babysitting's nudges).
+  double scaled(double x, double f) const;
   // Number of distinct values, or 0 for a continuous float.
   std::size_t cardinality() const;
   // A parameter from its config definition ({type: float, low: 1e-5, high: 1, scale: log}).

@@ -179,6 +179,9 @@ class Storage {
 // throws StorageError. The dashboard opens its store so.
 enum class OpenMode { Create, Existing, ReadOnly };
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::Create);
+// Whether `url` names the in-process memory store ("", "memory", "memory://"): a store that
+// only this process sees, so a second reader must share its Storage, not open another.
+bool is_memory_url(const std::string& url);
 
 std::shared_ptr<Storage> make_memory_storage();
 

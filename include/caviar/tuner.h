@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "caviar/babysit.h"
 #include "caviar/executor.h"
 #include "caviar/pbt.h"
 #include "caviar/study.h"
@@ -77,6 +78,26 @@ std::unique_ptr<TrialSource> make_sampler_source(bool heartbeat = true);
 // leave a checkpoint; checkpoints no segment can restore any more are removed unless
 // options.keep_checkpoints. Failed segments are rerun by the scheduler, not the study.
 std::unique_ptr<TrialSource> make_pbt_source(const Study& study, PbtOptions options);
+
+// Babysitting one model (include/caviar/babysit.h): each trial is the model's next
+// segment, as babysit_next decides it from the stored segments and the study's controls;
+// it gets its checkpoint folders like PBT's, and every checkpoint is kept (a rollback
+// may go back to any). While a pause is in force, next() waits, looking at the controls
+// again every `poll`; it returns nullopt when the run is done, stopped, failed, busy or
+// the study is stopping (Study::stop), after telling on_decision why. Run it with one
+// worker and a study without a trial budget.
+struct BabysitSetup {
+  BabysitOptions options;
+  std::string metric;                // the metric's name, for the suggestions' words
+  std::vector<std::string> fixed;    // parameters a checkpoint fixes (fixed_during_training)
+  Params first;                      // the first segment's values, when the run has none
+  std::string origin;                // where they came from ("the best trial, #15")
+  std::chrono::milliseconds poll{500};
+  // Told each decision that is not a segment to run (paused: once per pause). Called from
+  // the worker thread.
+  std::function<void(const BabysitDecision&)> on_decision;
+};
+std::unique_ptr<TrialSource> make_babysit_source(BabysitSetup setup);
 
 // Where trial `number` keeps its files: <trial_root>/<number as 4 digits>.
 std::filesystem::path trial_dir(const std::filesystem::path& trial_root, int number);

@@ -236,6 +236,30 @@ std::string Parameter::text(double internal) const {
   return {};
 }
 
+double Parameter::scaled(double x, double f) const {
+  double y = x;
+  switch (scale) {
+    case Scale::Linear:
+    case Scale::Log: y = x * f; break;
+    case Scale::ReverseLog: y = 1.0 - (1.0 - x) * f; break;
+    case Scale::Logit: {
+      const double odds = x / (1.0 - x) * f;
+      y = odds / (1.0 + odds);
+      break;
+    }
+  }
+  if (!std::isfinite(y)) y = x;
+  const double grid = step.value_or(type == ParamType::Int ? 1.0 : 0.0);
+  if (grid > 0) {
+    const double last = std::round((high - low) / grid);
+    const double from = std::round((x - low) / grid);
+    double k = std::clamp(std::round((y - low) / grid), 0.0, last);
+    if (k == from && y != x) k = std::clamp(from + (y > x ? 1.0 : -1.0), 0.0, last);
+    y = k == last ? high : low + k * grid;
+  }
+  return std::clamp(y, low, high);
+}
+
 double Parameter::internal(const json& v) const {
   auto fail = [&] {
     throw UsageError(name, fmt::format("{} is not a value of this parameter", v.dump()));

@@ -16,4 +16,9 @@ std::unique_ptr<Executor> make_executor(const Config& config) {
   throw ConfigError("objective.builtin", fmt::format("unknown builtin objective '{}'; available: mlp", name));
 }
 
+std::vector<std::string> fixed_during_training(const Config& config) {
+  if (config.command || config.builtin.value("builtin", std::string()) != "mlp") return {};
+  return mlp_fixed_during_training();
+}
+
 }  // namespace caviar

@@ -100,6 +100,8 @@ class MlpExecutor final : public Executor {
 
 }  // namespace
 
+std::vector<std::string> mlp_fixed_during_training() { return {"layers", "units", "optimizer"}; }
+
 std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string& metric,
                                             const SearchSpace& space, const PbtOptions* pbt) {
   if (metric != "val_loss" && metric != "val_acc" && metric != "train_loss")
@@ -116,7 +118,7 @@ std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string&
   }
   if (pbt) {
     // A checkpoint fits one network shape and one optimizer: PBT may copy them, not change them.
-    const std::vector<std::string> fixed = {"layers", "units", "optimizer"};
+    const std::vector<std::string> fixed = mlp_fixed_during_training();
     std::vector<std::string> may;
     for (const auto& p : space.params())
       if (std::find(fixed.begin(), fixed.end(), p.name) == fixed.end()) may.push_back(p.name);

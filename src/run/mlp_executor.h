@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "caviar/executor.h"
 #include "caviar/pbt.h"
@@ -14,5 +15,8 @@ namespace caviar {
 std::unique_ptr<Executor> make_mlp_executor(const json& args, const std::string& metric,
                                             const SearchSpace& space,
                                             const PbtOptions* pbt = nullptr);
+
+// What a checkpoint of the trainer fixes: layers, units, optimizer.
+std::vector<std::string> mlp_fixed_during_training();
 
 }  // namespace caviar

@@ -14,9 +14,8 @@ namespace fs = std::filesystem;
 
 namespace detail {
 
-std::string prepare_segment(const TrialRecord& trial, TrialContext& context) {
-  const json* lineage = pbt_lineage_of(trial);
-  if (!lineage) return "not a PBT segment (no caviar:pbt attribute)";
+std::string prepare_segment(const TrialRecord& trial, const json* lineage, TrialContext& context) {
+  if (!lineage) return "not a segment (no caviar:pbt or caviar:babysit attribute)";
   context.start_at = pbt_lineage_int(*lineage, "step");
   context.stop_at = pbt_lineage_int(*lineage, "stop");
   context.checkpoint_dir = trial.system_attrs.value(attr::kCheckpointDir, "");

@@ -12,12 +12,13 @@
 
 namespace caviar::detail {
 
-// Fills the segment fields of `context` from the started trial's attributes
-// ("caviar:pbt" for its start and stop steps, "caviar:checkpoint_dir",
+// Fills the segment fields of `context` from the started trial's lineage (`lineage`: its
+// "caviar:pbt" or "caviar:babysit" attribute, for its start and stop steps and the trial
+// it restores; null: not a segment) and attributes ("caviar:checkpoint_dir",
 // "caviar:restore_source"): an empty checkpoint folder, and a copy of the checkpoint to
 // restore at <trial_dir>/restore (so that no other trial can change it while this one
 // reads it). Returns "" or why it cannot run.
-std::string prepare_segment(const TrialRecord& trial, TrialContext& context);
+std::string prepare_segment(const TrialRecord& trial, const json* lineage, TrialContext& context);
 
 // After a segment completed: "" if it reported steps after its start up to its stop step
 // and (unless it ends at `max_steps`) left a checkpoint; else why it is failed.

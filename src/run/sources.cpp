@@ -1,5 +1,7 @@
-// The trial sources (include/caviar/tuner.h): the study's sampler, and PBT's segments.
+// The trial sources (include/caviar/tuner.h): the study's sampler, PBT's segments and
+// the babysat model's.
 #include <filesystem>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -44,7 +46,7 @@ class PbtSource final : public TrialSource {
   }
 
   std::string prepare(const Trial& trial, TrialContext& context) override {
-    return detail::prepare_segment(trial.record(), context);
+    return detail::prepare_segment(trial.record(), pbt_lineage_of(trial.record()), context);
   }
 
   std::string check(const std::map<std::int64_t, double>& reports,
@@ -75,6 +77,60 @@ class PbtSource final : public TrialSource {
   PbtScheduler scheduler_;
 };
 
+// Babysitting: the next segment of the one model, decided inside the storage's transaction
+// from the stored segments and the study's controls (babysit_next); while paused, it
+// waits here, looking again every `poll`.
+class BabysitSource final : public TrialSource {
+ public:
+  explicit BabysitSource(BabysitSetup setup)
+      : setup_(std::move(setup)), started_(make_babysit_control("resume").id) {}
+
+  std::optional<Trial> next(Study& study, const fs::path& trial_root) override {
+    std::string told;  // the last wait told to on_decision
+    while (!study.stopping()) {
+      const auto record = study.storage().find_study(study.record().name);
+      const std::vector<BabysitControl> controls = babysit_controls(record ? record->system_attrs : json::object());
+      BabysitDecision decision;
+      auto trial = study.ask([&](const std::vector<TrialRecord>& history, const Params&,
+                                 int number) -> std::optional<TrialDraft> {
+        decision = babysit_next(study.space(), study.options().direction, setup_.options, history, controls,
+                                started_, setup_.first, setup_.origin, setup_.metric, setup_.fixed);
+        if (decision.kind != BabysitDecision::Kind::Run) return std::nullopt;
+        TrialDraft draft{decision.params, {{attr::kBabysit, decision.lineage}}};
+        draft.system_attrs[attr::kCheckpointDir] = fs::absolute(trial_dir(trial_root, number) / "checkpoint").string();
+        if (!decision.restore_source.empty()) draft.system_attrs[attr::kRestoreSource] = decision.restore_source;
+        return draft;
+      });
+      if (trial) return trial;
+      if (decision.kind != BabysitDecision::Kind::Paused) {
+        if (setup_.on_decision) setup_.on_decision(decision);
+        return std::nullopt;
+      }
+      if (decision.message != told && setup_.on_decision) setup_.on_decision(decision);
+      told = decision.message;
+      std::this_thread::sleep_for(setup_.poll);
+    }
+    return std::nullopt;
+  }
+
+  std::string prepare(const Trial& trial, TrialContext& context) override {
+    return detail::prepare_segment(trial.record(), babysit_lineage_of(trial.record()), context);
+  }
+
+  std::string check(const std::map<std::int64_t, double>& reports, const TrialContext& context) override {
+    return detail::check_segment(reports, context, setup_.options.max_steps);
+  }
+
+  bool study_retries() const override { return false; }
+
+  // Every checkpoint is kept: a rollback may go back to any of them.
+  void after(Study&, const TrialContext& context) override { detail::cleanup_segment(context); }
+
+ private:
+  BabysitSetup setup_;
+  std::string started_;  // controls with a later id were given after this start
+};
+
 }  // namespace
 
 std::unique_ptr<TrialSource> make_sampler_source(bool heartbeat) {
@@ -83,6 +139,10 @@ std::unique_ptr<TrialSource> make_sampler_source(bool heartbeat) {
 
 std::unique_ptr<TrialSource> make_pbt_source(const Study& study, PbtOptions options) {
   return std::make_unique<PbtSource>(study, std::move(options));
+}
+
+std::unique_ptr<TrialSource> make_babysit_source(BabysitSetup setup) {
+  return std::make_unique<BabysitSource>(std::move(setup));
 }
 
 fs::path trial_dir(const fs::path& trial_root, int number) {

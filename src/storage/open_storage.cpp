@@ -17,7 +17,7 @@ StorageUrl parse_storage_url(const std::string& url) {
     throw StorageError("storage", fmt::format("a URL of {} characters; a storage URL is at most 4096", url.size()));
   if (url.find('\0') != std::string::npos) throw StorageError("storage", "the URL contains a NUL character");
   StorageUrl parsed;
-  if (url.empty() || url == "memory" || url == "memory://") return parsed;
+  if (is_memory_url(url)) return parsed;
   const std::string sqlite = "sqlite:///";
   if (url.rfind(sqlite, 0) == 0) {
     parsed.kind = StorageUrl::Kind::Sqlite;
@@ -43,6 +43,8 @@ StorageUrl parse_storage_url(const std::string& url) {
 }
 
 }  // namespace detail
+
+bool is_memory_url(const std::string& url) { return url.empty() || url == "memory" || url == "memory://"; }
 
 std::shared_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
   // Every message shows the URL as redacted_url() gives it: never its password.

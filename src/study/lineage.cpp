@@ -1,9 +1,13 @@
-// The lineage of PBT's members, as JSON and as a table (include/caviar/export.h).
+// The lineage of PBT's members and of a babysat model, as JSON and as tables
+// (include/caviar/export.h).
 #include <algorithm>
 #include <map>
 
 #include <fmt/core.h>
 
+#include "base/format.h"
+#include "caviar/attributes.h"
+#include "caviar/babysit.h"
 #include "caviar/export.h"
 #include "caviar/pbt.h"
 
@@ -69,6 +73,117 @@ std::string pbt_lineage_table(const std::vector<TrialRecord>& trials) {
                       fmt::format("{}-{}", pbt_lineage_int(t, "step") + 1, text(t["stop"])), text(t["state"]),
                       t["value"].is_null() ? "-" : fmt::format("{:.6g}", t["value"].get<double>()), origin});
     }
+  }
+  return aligned_table(rows);
+}
+
+}  // namespace caviar
+
+namespace caviar {
+namespace {
+
+json or_null(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_system_attrs, Direction direction) {
+  const BabysitRun run = babysit_run(trials);
+  if (run.segments.empty()) return nullptr;
+  json segments = json::array();
+  std::map<std::string, int> applied_by;
+  const json* best_day = nullptr;
+  std::optional<double> best_test;
+  const TrialRecord* best_value = nullptr;
+  for (const TrialRecord* t : run.segments) {
+    const json& l = *babysit_lineage_of(*t);
+    json params = json::object();
+    for (const auto& [name, internal] : t->params) params[name] = t->user_value(name);
+    std::optional<double> test;
+    if (auto it = t->system_attrs.find(attr::kTestAcc); it != t->system_attrs.end() && it->is_number())
+      test = it->get<double>();
+    if (!test)
+      for (const char* key : {"test_acc", "test_accuracy"})
+        if (auto m = t->last_metrics(); m.count(key)) test = m.at(key);
+    if (auto c = l.find("controls"); c != l.end() && c->is_array())
+      for (const json& id : *c)
+        if (id.is_string()) applied_by.emplace(id.get<std::string>(), t->number);
+    segments.push_back({{"number", t->number},
+                        {"state", to_string(t->state)},
+                        {"value", or_null(t->value)},
+                        {"step", l.value("step", json(nullptr))},
+                        {"stop", l.value("stop", json(nullptr))},
+                        {"branch", l.value("branch", json(0))},
+                        {"parent_trial", l.value("parent_trial", json(nullptr))},
+                        {"restore_trial", l.value("restore_trial", json(nullptr))},
+                        {"origin", l.value("origin", json(""))},
+                        {"changes", l.value("changes", json::object())},
+                        {"note", l.value("note", json(""))},
+                        {"rejected", l.value("rejected", json::array())},
+                        {"rerun_of", l.value("rerun_of", json(nullptr))},
+                        {"reason", t->reason_line()},
+                        {"test_acc", or_null(test)},
+                        {"ended", t->finished ? json(detail::format_time(*t->finished, true)) : json(nullptr)},
+                        {"params", params}});
+    if (t->state != TrialState::Complete) continue;
+    if (test && (!best_test || *test > *best_test)) {
+      best_test = test;
+      best_day = &segments.back();
+    }
+    if (rankable(*t) && (!best_value || better(direction, *t->value, *best_value->value))) best_value = t;
+  }
+  json best = nullptr;
+  if (best_day) {
+    best = *best_day;
+  } else if (best_value) {
+    for (const json& s : segments)
+      if (s["number"] == best_value->number) best = s;
+  }
+  json curve = json::array();
+  for (const BabysitPoint& p : run.curve)
+    curve.push_back({{"step", p.step},
+                     {"trial", p.trial},
+                     {"value", or_null(p.value)},
+                     {"train_loss", or_null(p.train_loss)},
+                     {"val_loss", or_null(p.val_loss)},
+                     {"val_acc", or_null(p.val_acc)},
+                     {"test_acc", or_null(p.test_acc)},
+                     {"time", p.time}});
+  json controls = json::array();
+  for (const BabysitControl& c : babysit_controls(study_system_attrs)) {
+    json row = babysit_control_json(c);
+    auto it = applied_by.find(c.id);
+    row["applied_by"] = it == applied_by.end() ? json(nullptr) : json(it->second);
+    controls.push_back(row);
+  }
+  return {{"segments", segments}, {"curve", curve}, {"best_day", best}, {"controls", controls}};
+}
+
+std::string babysit_tree_table(const json& tree) {
+  auto text = [](const json& v) {
+    if (v.is_null()) return std::string("-");
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_float()) return fmt::format("{:.4g}", v.get<double>());
+    return v.dump();
+  };
+  std::vector<std::vector<std::string>> rows = {{"branch", "#", "steps", "state", "value", "test", "ended", "origin"}};
+  if (!tree.is_object()) return aligned_table(rows);
+  for (const json& s : tree["segments"]) {
+    std::string origin = text(s["origin"]);
+    const std::string from = s["restore_trial"].is_null() ? "scratch" : "#" + text(s["restore_trial"]);
+    if (origin == "rollback") origin = fmt::format("rollback to step {} ({})", text(s["step"]), from);
+    std::string changed;
+    for (const auto& [name, pair] : s["changes"].items())
+      changed += fmt::format("{}{} {} -> {}", changed.empty() ? ": " : ", ", name, text(pair[0]), text(pair[1]));
+    origin += changed;
+    if (!s["note"].get<std::string>().empty()) origin += " (" + s["note"].get<std::string>() + ")";
+    if (!s["rerun_of"].is_null()) origin += fmt::format(" (rerun of #{})", text(s["rerun_of"]));
+    if (s["state"] == "failed" && !s["reason"].get<std::string>().empty()) origin += "; failed: " + text(s["reason"]);
+    const std::string ended = s["ended"].is_string() ? s["ended"].get<std::string>().substr(0, 16) : "-";
+    rows.push_back({std::string(static_cast<std::size_t>(2 * s["branch"].get<int>()), ' ') + text(s["branch"]),
+                    text(s["number"]), fmt::format("{}-{}", s["step"].get<std::int64_t>() + 1, text(s["stop"])),
+                    text(s["state"]), s["value"].is_null() ? "-" : fmt::format("{:.6g}", s["value"].get<double>()),
+                    s["test_acc"].is_null() ? "-" : fmt::format("{:.4f}", s["test_acc"].get<double>()), ended,
+                    origin});
   }
   return aligned_table(rows);
 }

@@ -171,7 +171,7 @@ TEST(PbtCommand, ExploitContinuesFromTheDonorsCheckpointAndLineageIsListed) {
   EXPECT_NE(table.find("continued #"), std::string::npos) << table;
   EXPECT_NE(table.find("copied member"), std::string::npos) << table;
   EXPECT_NE(table.find("lr "), std::string::npos) << "the changes are listed:\n" << table;
-  json chains = cli_json(tmp.path(), {"trials", "cfg.yaml", "--lineage", "--format", "json"});
+  json chains = cli_json(tmp.path(), {"trials", "cfg.yaml", "--lineage", "--format", "json"})["pbt"];
   ASSERT_EQ(chains.size(), 4u);
   for (const auto& member : chains) {
     ASSERT_EQ(member["trials"].size(), 4u);

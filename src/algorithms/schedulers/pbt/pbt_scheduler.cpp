@@ -32,31 +32,6 @@ std::uint64_t decision_seed(std::uint64_t seed, int member, std::int64_t segment
 
 // ---- Explore ----
 
-// x times f on the parameter's scale, clamped, on its grid.
-double perturb(const Parameter& p, double x, double f) {
-  double y = x;
-  switch (p.scale) {
-    case Scale::Linear:
-    case Scale::Log: y = x * f; break;
-    case Scale::ReverseLog: y = 1.0 - (1.0 - x) * f; break;
-    case Scale::Logit: {
-      const double odds = x / (1.0 - x) * f;
-      y = odds / (1.0 + odds);
-      break;
-    }
-  }
-  if (!std::isfinite(y)) y = x;
-  const double grid = p.step.value_or(p.type == ParamType::Int ? 1.0 : 0.0);
-  if (grid > 0) {
-    const double last = std::round((p.high - p.low) / grid);
-    const double from = std::round((x - p.low) / grid);
-    double k = std::clamp(std::round((y - p.low) / grid), 0.0, last);
-    if (k == from && y != x) k = std::clamp(from + (y > x ? 1.0 : -1.0), 0.0, last);
-    y = k == last ? p.high : p.low + k * grid;
-  }
-  return std::clamp(y, p.low, p.high);
-}
-
 json user_value(const Parameter& p, const Params& params) {
   auto it = params.find(p.name);
   return it == params.end() ? json(nullptr) : p.external(it->second);
@@ -191,7 +166,7 @@ PbtExplored pbt_explore(const SearchSpace& space, const Params& params, const Pb
       } else if (p.type != ParamType::Choice && !options.factors.empty()) {
         const auto n = options.factors.size();
         const double f = options.factors[std::min(n - 1, static_cast<std::size_t>(pick * static_cast<double>(n)))];
-        v = perturb(p, v, f);
+        v = p.scaled(v, f);
       }
     }
     chosen[p.name] = v;

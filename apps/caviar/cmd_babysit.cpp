@@ -201,10 +201,18 @@ void run_babysit(const RunArgs& a) {
   std::vector<TrialRecord> history = study.trials();
   const BabysitRun existing = babysit_run(history);
   if (!existing.segments.empty()) {
-    if (!given.empty()) {
-      babysit_values(config.study.space, given, fixed);
-      const BabysitControl c = make_babysit_control("set", given);
+    // The same command line again (after a crash, the next day) changes nothing; values
+    // that differ from the model's are a `set`.
+    json changed = json::object();
+    const Params& now = existing.last ? existing.last->params : existing.segments.back()->params;
+    for (const auto& [name, value] : babysit_values(config.study.space, given, {}))
+      if (!now.count(name) || now.at(name) != value) changed[name] = given[name];
+    if (!changed.empty()) {
+      babysit_values(config.study.space, changed, fixed);
+      const BabysitControl c = make_babysit_control("set", changed);
       storage->set_study_attr(study.record().id, babysit_control_key(c), babysit_control_json(c));
+      fmt::print(stderr, "caviar: --set on a model that exists: set {} from the next checkpoint\n",
+                 assignments_text(changed));
     }
     const std::int64_t at = existing.head ? babysit_lineage_of(*existing.head)->value("stop", 0) : 0;
     fmt::print(stderr, "caviar: babysitting study '{}': continuing the model from step {} (trial #{})\n",
@@ -264,8 +272,9 @@ void run_babysit(const RunArgs& a) {
     StopOnSignals signals([&] { study.stop(); }, [&] { study.storage().stop_waiting(); });
     summary = tuner.run();
   }
-  const BabysitRun run = babysit_run(study.trials());
-  const json tree = babysit_tree(study.trials(), storage->find_study(config.study.name)->system_attrs, direction);
+  const std::vector<TrialRecord> trials = study.trials();
+  const BabysitRun run = babysit_run(trials);  // points into `trials`
+  const json tree = babysit_tree(trials, storage->find_study(config.study.name)->system_attrs, direction);
   if (run.head) {
     fmt::print("model of study '{}': step {}, trial #{}, {} = {:.6g}\n", config.study.name,
                babysit_lineage_of(*run.head)->value("stop", 0), run.head->number, metric,

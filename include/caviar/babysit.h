@@ -87,8 +87,9 @@ struct BabysitRun {
   std::vector<const TrialRecord*> path;
   std::vector<BabysitPoint> curve;
 };
-// `history`: every trial of the study. The pointers point into it.
+// `history`: every trial of the study. The pointers point into it (so not a temporary).
 BabysitRun babysit_run(const std::vector<TrialRecord>& history);
+BabysitRun babysit_run(std::vector<TrialRecord>&& history) = delete;
 
 // The lineage a babysat segment stores ("caviar:babysit"), or nullptr.
 const json* babysit_lineage_of(const TrialRecord& trial);
@@ -96,7 +97,7 @@ const json* babysit_lineage_of(const TrialRecord& trial);
 // ---- Suggestions ----
 
 struct BabysitSuggestion {
-  std::string kind;                 // diverging | overfitting | plateau | failed
+  std::string kind;                 // failed | diverging | overfitting | restart | plateau
   json params = json::object();     // {name: new user value}
   std::optional<std::int64_t> to;   // go back to this step's checkpoint first
   std::string words;                // what caviar saw and proposes, in one sentence
@@ -111,6 +112,10 @@ struct BabysitSuggestion {
 //   overfitting  the validation loss rose while the training loss fell over the last
 //                `patience` steps and the metric has not improved: triple weight_decay
 //                or l2 (or dropout + 0.1) if the space has one;
+//   restart      a plateau, on a branch that began at step 0 with a learning rate at
+//                least 8 times the one it has now, at most halfway to max_steps: start
+//                over from step 0 with the rate it has now (its first steps trained
+//                with a rate far too high);
 //   plateau      the metric has not improved by 0.1 % in the last `patience` steps:
 //                lower the learning rate threefold (a decay by hand).
 // Only when at least `patience` steps were trained since the last change (a change needs

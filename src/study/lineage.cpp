@@ -91,7 +91,7 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
   if (run.segments.empty()) return nullptr;
   json segments = json::array();
   std::map<std::string, int> applied_by;
-  const json* best_day = nullptr;
+  std::optional<std::size_t> best_day;  // an index: `segments` grows
   std::optional<double> best_test;
   const TrialRecord* best_value = nullptr;
   for (const TrialRecord* t : run.segments) {
@@ -127,13 +127,13 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
     if (t->state != TrialState::Complete) continue;
     if (test && (!best_test || *test > *best_test)) {
       best_test = test;
-      best_day = &segments.back();
+      best_day = segments.size() - 1;
     }
     if (rankable(*t) && (!best_value || better(direction, *t->value, *best_value->value))) best_value = t;
   }
   json best = nullptr;
   if (best_day) {
-    best = *best_day;
+    best = segments[*best_day];
   } else if (best_value) {
     for (const json& s : segments)
       if (s["number"] == best_value->number) best = s;

@@ -243,6 +243,35 @@ TEST(BabysitSuggest, NothingWhileItImprovesAPlateauLowersTheLearningRate) {
   EXPECT_FALSE(suggest(m));
 }
 
+TEST(BabysitSuggest, ALearningRateFarTooHighAtTheStartMeansStartingOver) {
+  Model m;
+  m.options.max_steps = 12;
+  m.run(0.5);
+  m.give("set", {{"lr", 0.01}});  // 10 times lower than the start's
+  for (double v : {0.6, 0.7, 0.7, 0.7}) m.run(v);
+  auto s = suggest(m);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, "restart");
+  EXPECT_EQ(s->to, 0);
+  EXPECT_EQ(s->params["lr"], 0.01);
+  m.options.auto_apply = true;
+  const BabysitDecision d = m.run(0.5);
+  EXPECT_EQ(d.lineage["origin"], "auto");
+  EXPECT_EQ(d.lineage["step"], 0);
+  EXPECT_TRUE(d.restore_source.empty()) << "from scratch";
+  EXPECT_EQ(d.lineage["branch"], 1);
+  EXPECT_DOUBLE_EQ(d.params.at("lr"), 0.01);
+  // Past half of max_steps it lowers the rate instead.
+  Model late;
+  late.options.max_steps = 8;
+  late.run(0.5);
+  late.give("set", {{"lr", 0.01}});
+  for (double v : {0.6, 0.7, 0.7, 0.7}) late.run(v);
+  s = suggest(late);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, "plateau");
+}
+
 TEST(BabysitSuggest, ARisingTrainingLossGoesBackToTheBestStep) {
   Model m;
   m.run(0.5, TrialState::Complete, 0.9);

@@ -432,7 +432,7 @@ CommandRegistrar registrar(12, [](CLI::App& app) {
   cmd->add_option("--interval", r->interval, "Steps per segment: a checkpoint, and a chance to steer, after each")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--auto", r->auto_apply, "Apply caviar's suggestions as they come");
-  cmd->add_option("--lr", r->lr, "The learning-rate parameter (default: lr, learning_rate, alpha or eta)");
+  cmd->add_option("--lr-param", r->lr, "The learning-rate parameter (default: lr, learning_rate, alpha or eta)");
   cmd->add_option("--study", r->study, "Study name (overrides the config's)");
   cmd->add_option("--storage", r->storage, "Storage URL (overrides the config's)");
   cmd->add_flag("--quiet,-q", r->quiet, "No progress output");

@@ -17,7 +17,9 @@
 (function () {
   'use strict';
 
-  const allSections = ['history', 'importance', 'pairs', 'slices', 'parallel', 'curves'];
+  // (and 'babysit': a babysat model's branches and its test accuracy by date, when the
+  // study has one: data.babysit, the tree of include/caviar/export.h's babysit_tree)
+  const allSections = ['history', 'babysit', 'importance', 'pairs', 'slices', 'parallel', 'curves'];
   const webglPoints = 1000;  // scatters with more points than this use WebGL
 
   window.caviarReport = function (root, data, options) {
@@ -493,6 +495,102 @@
       plot(s, 'plot-curves', traces, { xaxis: { title: { text: 'step' } }, yaxis: yaxis }, true, curvesReserved);
     }
 
+    // A babysat model (docs/babysit.md): the metric by step on every branch, with each
+    // intervention marked, and the test accuracy by date (when each segment ended), with
+    // the best day starred and its values in the hover; then the tree as a table.
+    function babysitPlots() {
+      const tree = data.babysit;
+      const s = section('babysit', 'The babysat model',
+        'One model trained a segment at a time (caviar babysit). Left: ' + metric + ' at each step, one line ' +
+        'per branch (a rollback starts a new one), the interventions marked with what they changed. Right: the ' +
+        'test accuracy of each segment by the time it ended, so you see when the model got worse; the star is ' +
+        'the best day, its hover the values in force.');
+      const segments = tree.segments;
+      const byNumber = new Map(segments.map((g) => [g.number, g]));
+      const trialsByNumber = new Map(data.trials.map((t) => [t.number, t]));
+      const branches = new Map();
+      for (const g of segments) {
+        if (!branches.has(g.branch)) branches.set(g.branch, []);
+        branches.get(g.branch).push(g);
+      }
+      const changeText = (g) => {
+        const parts = Object.entries(g.changes || {}).map(([k, v]) => k + ' ' + v[0] + ' → ' + v[1]);
+        return g.origin + (g.origin === 'rollback' ? ' to step ' + g.step : '') +
+          (parts.length ? ': ' + parts.join(', ') : '') + (g.note ? '<br>' + g.note : '');
+      };
+      const traces = [];
+      const marks = { x: [], y: [], text: [] };
+      for (const [branch, list] of branches) {
+        const x = [], y = [];
+        // A branch starts where its first segment's checkpoint was saved.
+        const first = list[0];
+        const from = first.restore_trial !== null ? byNumber.get(first.restore_trial) : null;
+        if (from && from.value !== null) { x.push(from.stop); y.push(from.value); }
+        for (const g of list) {
+          const t = trialsByNumber.get(g.number);
+          const curve = t ? t.curve : [];
+          for (const p of curve) { x.push(p[0]); y.push(p[1]); }
+          if (!curve.length && g.value !== null) { x.push(g.stop); y.push(g.value); }
+          if (g.origin !== 'continue' && g.value !== null) {
+            marks.x.push(g.stop); marks.y.push(g.value);
+            marks.text.push('#' + g.number + ' ' + changeText(g));
+          }
+        }
+        traces.push({ type: 'scatter', mode: 'lines+markers', name: 'branch ' + branch, x: x, y: y,
+                      hovertemplate: 'branch ' + branch + '<br>step %{x}: %{y}<extra></extra>' });
+      }
+      traces.push({ type: 'scatter', mode: 'markers', name: 'interventions', x: marks.x, y: marks.y,
+                    text: marks.text, hovertemplate: '%{text}<extra></extra>',
+                    marker: { symbol: 'diamond', size: 10, color: '#d62728' } });
+      const grid = element('div', 'grid');
+      s.appendChild(grid);
+      plot(grid, 'plot-babysit-steps', traces, {
+        title: { text: metric + ' by step', font: { size: 13 } },
+        xaxis: { title: { text: 'step' } }, yaxis: { title: { text: metric + ' (' + betterText + ')' } },
+      });
+      const dated = segments.filter((g) => g.test_acc !== null && g.ended);
+      if (dated.length) {
+        const when = (g) => g.ended.replace(' ', 'T');
+        const bestDay = tree.best_day;
+        const dateTraces = [{
+          type: 'scatter', mode: 'lines+markers', name: 'test accuracy', x: dated.map(when),
+          y: dated.map((g) => g.test_acc),
+          text: dated.map((g) => '#' + g.number + ', step ' + g.stop + ', branch ' + g.branch),
+          hovertemplate: '%{text}<br>%{x}: %{y}<extra></extra>',
+        }];
+        if (bestDay && bestDay.test_acc !== null && bestDay.ended) {
+          const values = Object.entries(bestDay.params).map(([k, v]) => k + '=' + v).join('<br>');
+          dateTraces.push({ type: 'scatter', mode: 'markers', name: 'best day', x: [when(bestDay)],
+                            y: [bestDay.test_acc], text: [values],
+                            hovertemplate: 'best day, #' + bestDay.number + '<br>%{text}<extra></extra>',
+                            marker: { symbol: 'star', size: 16, color: '#ffd400', line: { color: '#000', width: 1 } } });
+        }
+        plot(grid, 'plot-babysit-dates', dateTraces, {
+          title: { text: 'test accuracy by date (UTC)', font: { size: 13 } },
+          xaxis: { type: 'date' }, yaxis: { title: { text: 'test accuracy' } },
+        });
+      } else {
+        note(s, 'No segment reported a test accuracy (the built-in trainer does; a command prints test_acc=...).');
+      }
+      const table = element('table', 'summary');
+      const head = element('tr');
+      for (const h of ['#', 'branch', 'steps', 'state', metric, 'test', 'ended (UTC)', 'origin']) head.appendChild(element('td', '', h));
+      table.appendChild(head);
+      for (const g of segments) {
+        const row = element('tr');
+        const cells = ['#' + g.number, String(g.branch), (g.step + 1) + '-' + g.stop, g.state,
+                       g.value === null ? '-' : formatValue(g.value, 4),
+                       g.test_acc === null ? '-' : formatValue(g.test_acc, 4),
+                       g.ended ? g.ended.slice(0, 16) : '-', changeText(g).replace('<br>', ' — ')];
+        for (const c of cells) row.appendChild(element('td', '', c));
+        table.appendChild(row);
+      }
+      const details = element('details');
+      details.appendChild(element('summary', '', 'every segment (' + segments.length + ')'));
+      details.appendChild(table);
+      s.appendChild(details);
+    }
+
     // The learning curves keep a WebGL plot for themselves when they need one: drawn last,
     // they would otherwise find the pair plots had taken them all.
     const want = (name) => sections.includes(name);
@@ -507,6 +605,7 @@
     }
     if (complete.length > 0) {
       if (want('history')) historyPlot();
+      if (want('babysit') && data.babysit) babysitPlots();
       if (want('importance')) importancePlot();
       if (want('pairs')) pairPlots();
       if (want('slices')) slicePlots();

@@ -45,7 +45,8 @@ struct ReportOptions {
 //    "history": {"number": [...], "value": [...], "best": [...]}   (complete trials)
 //    "importance": {"trials_used", "params": [...], "pairs": [...]} or null,
 //    "importance_note": why there is none, "top": [names], "pairs": [[a, b], ...],
-//    "zoom": [{"round", "first_trial", "box": {name: [lo, hi] in plotted units}}]}
+//    "zoom": [{"round", "first_trial", "box": {name: [lo, hi] in plotted units}}],
+//    "babysit": a babysat model's tree (babysit_tree in export.h) or null}
 // Plotted values: the user's value for linear and log axes, 1 − x for reverse_log, logit(x)
 // for logit, the choice's index for choices. Throws ConfigError for a bad option.
 json report_data(const StudyRecord& study, const SearchSpace& space,

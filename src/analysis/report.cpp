@@ -13,6 +13,7 @@
 #include "analysis/web_assets.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
+#include "caviar/export.h"
 #include "caviar/importance.h"
 #include "caviar/study.h"
 
@@ -342,6 +343,7 @@ json report_data(const StudyRecord& study, const SearchSpace& space,
     for (std::size_t j = i + 1; j < order.size(); ++j) pairs.push_back({order[i], order[j]});
   data["pairs"] = pairs;
   data["zoom"] = zoom_rounds(study.system_attrs, space);
+  data["babysit"] = babysit_tree(trials, study.system_attrs, study.direction);
   return data;
 }
 

@@ -220,6 +220,11 @@ TEST(BabysitBuiltin, ControlsGivenWhileNothingRunsApplyAtTheNextStart) {
   }
   CliResult status = run_caviar(tmp.path(), {"babysit", "status", "cfg.yaml"});
   EXPECT_NE(status.out.find("best day: trial #"), std::string::npos) << status.out;
+  // The report carries the tree for its plots.
+  CliResult report = run_caviar(tmp.path(), {"report", "cfg.yaml", "--out", "report.html"});
+  ASSERT_EQ(report.rc, 0) << report.describe();
+  const std::string html = read_file(tmp / "report.html");
+  EXPECT_NE(html.find("\"babysit\":{\"best_day\":{"), std::string::npos);
 }
 
 // The checkpoint files of the last complete segment of the model.

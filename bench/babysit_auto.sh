@@ -44,7 +44,7 @@ parameters:
 YAML
 echo "babysat: caviar babysit --auto --epochs 24 from lr 0.01015" >&2
 start=$(date +%s)
-"$caviar" babysit babysit.yaml --auto --epochs 24 --set lr=0.01015 beta1=0.9731 beta2=0.9997 decay=0.008417 \
+"$caviar" babysit babysit.yaml --auto --epochs 24 --budget 24 --set lr=0.01015 beta1=0.9731 beta2=0.9997 decay=0.008417 \
   layers=3 units=486 batch_size=64 optimizer=adam 2> babysit.log > babysit.out
 babysit_s=$(( $(date +%s) - start ))
 "$caviar" babysit status babysit.yaml --format json > tree.json

@@ -137,7 +137,7 @@ void print_best_day(const json& tree) {
 struct RunArgs {
   std::string config, study, storage;
   std::vector<std::string> set;
-  std::optional<long long> epochs, interval;
+  std::optional<long long> epochs, interval, budget;
   bool auto_apply = false;
   bool quiet = false;
   bool dashboard = false;
@@ -150,10 +150,10 @@ struct RunArgs {
 BabysitOptions babysit_options(const RunArgs& a, const Config& config) {
   BabysitOptions o;
   const json section = config.raw.value("babysit", json::object());
-  if (!section.is_object()) throw ConfigError("babysit", "must be a mapping (epochs, interval, auto, patience, lr)");
+  if (!section.is_object()) throw ConfigError("babysit", "must be a mapping (epochs, interval, budget, auto, patience, lr)");
   for (const auto& [key, value] : section.items())
-    if (key != "epochs" && key != "interval" && key != "auto" && key != "patience" && key != "lr")
-      throw ConfigError("babysit." + key, "unknown key (epochs, interval, auto, patience, lr)");
+    if (key != "epochs" && key != "interval" && key != "budget" && key != "auto" && key != "patience" && key != "lr")
+      throw ConfigError("babysit." + key, "unknown key (epochs, interval, budget, auto, patience, lr)");
   auto whole = [&](const char* key) -> std::optional<long long> {
     if (!section.contains(key)) return std::nullopt;
     if (!section[key].is_number_integer() || section[key].get<long long>() < 1)
@@ -168,6 +168,7 @@ BabysitOptions babysit_options(const RunArgs& a, const Config& config) {
   if (!epochs) throw UsageError("babysit", "how long to train? give --epochs N (or babysit: {epochs: N} in the config)");
   o.max_steps = *epochs;
   o.interval = a.interval ? *a.interval : whole("interval").value_or(1);
+  o.budget = a.budget ? *a.budget : whole("budget").value_or(0);
   if (auto p = whole("patience")) o.patience = static_cast<int>(*p);
   o.auto_apply = a.auto_apply || section.value("auto", false);
   o.lr = !a.lr.empty() ? a.lr : section.value("lr", std::string());
@@ -430,6 +431,10 @@ CommandRegistrar registrar(12, [](CLI::App& app) {
   cmd->add_option("--epochs", r->epochs, "Train up to this step (default: babysit.epochs, or the trainer's epochs)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--interval", r->interval, "Steps per segment: a checkpoint, and a chance to steer, after each")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--budget", r->budget,
+                  "Stop once the model has trained this many steps in all (every branch: the steps a rollback "
+                  "leaves behind count too)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--auto", r->auto_apply, "Apply caviar's suggestions as they come");
   cmd->add_option("--lr-param", r->lr, "The learning-rate parameter (default: lr, learning_rate, alpha or eta)");

@@ -31,6 +31,8 @@ namespace caviar {
 struct BabysitOptions {
   std::int64_t interval = 1;   // steps (epochs) per segment: a checkpoint after each
   std::int64_t max_steps = 0;  // train up to this step (>= 1); raise it to train on
+  std::int64_t budget = 0;     // stop once the segments trained this many steps in all
+                               // (every branch: steps a rollback left behind count); 0: none
   bool auto_apply = false;     // apply each suggestion at once (`--auto`)
   int patience = 2;            // steps since the last change before caviar suggests
   std::string lr;              // the learning-rate parameter; "": the first float named
@@ -133,7 +135,7 @@ struct BabysitDecision {
     Busy,     // another babysitter is running a segment of this run (`message`)
     Paused,   // a pause is in force; wait for resume
     Stopped,  // a stop given since `started` (the babysitter's own start)
-    Done,     // the current branch reached max_steps
+    Done,     // the current branch reached max_steps, or the run its budget
     Failed,   // the last segment failed and nothing says what to change (`message`)
   };
   Kind kind = Kind::Run;

@@ -206,6 +206,21 @@ TEST(BabysitNext, AFailedSegmentWaitsForAChangeOrAutoLowersTheLearningRate) {
   EXPECT_NE(d.lineage["note"].get<std::string>().find("failed"), std::string::npos);
 }
 
+TEST(BabysitNext, TheBudgetCountsTheStepsOfEveryBranch) {
+  Model m;
+  m.options.budget = 5;
+  m.options.interval = 2;
+  m.run(0.5);  // 0-2
+  m.run(0.6);  // 2-4
+  m.give("rollback", json::object(), 2);
+  const BabysitDecision d = m.run(0.7);  // 2-3: one step left of 5
+  EXPECT_EQ(d.lineage["step"], 2);
+  EXPECT_EQ(d.lineage["stop"], 3);
+  const BabysitDecision done = m.next();
+  EXPECT_EQ(done.kind, Kind::Done);
+  EXPECT_NE(done.message.find("trained 5 steps in all"), std::string::npos) << done.message;
+}
+
 TEST(BabysitNext, DoneAtMaxStepsBusyWhileASegmentRuns) {
   Model m;
   m.options.max_steps = 2;

@@ -466,11 +466,24 @@ BabysitDecision babysit_next(const SearchSpace& space, Direction direction, cons
     out.message = fmt::format("trained to step {} (--epochs {}); raise --epochs to train on", step, options.max_steps);
     return out;
   }
+  // The steps trained in all: every segment but the ones caviar failed (their reruns count).
+  std::int64_t trained = 0;
+  for (const TrialRecord* t : run.segments)
+    if (!caviar_failed(*t))
+      trained += lineage_int(*babysit_lineage_of(*t), "stop") - lineage_int(*babysit_lineage_of(*t), "step");
+  if (options.budget > 0 && trained >= options.budget) {
+    out.kind = Kind::Done;
+    out.message = fmt::format("trained {} steps in all, the budget (--budget {}); the model stands at step {}", trained,
+                              options.budget, step);
+    return out;
+  }
+  std::int64_t stop = std::min(step + options.interval, options.max_steps);
+  if (options.budget > 0) stop = std::min(stop, step + options.budget - trained);
   const Params before = last ? last->params : first;
   out.params = params;
   out.lineage = {{"segment", static_cast<int>(run.segments.size())},
                  {"step", step},
-                 {"stop", std::min(step + options.interval, options.max_steps)},
+                 {"stop", stop},
                  {"branch", branch ? *branch : last ? lineage_int(*babysit_lineage_of(*last), "branch") : 0},
                  {"parent_trial", last ? json(last->number) : json(nullptr)},
                  {"restore_trial", restore ? json(restore->number) : json(nullptr)},

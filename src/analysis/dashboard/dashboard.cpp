@@ -92,14 +92,14 @@ void send_not_found(httplib::Response& res, const std::string& what) {
                   "text/html; charset=utf-8");
 }
 
-// The one page shell; web/dashboard.js draws the page named by data-page.
+// The one page shell; web/dashboard.js draws the page named by data-page, and loads
+// plotly.js and web/report.js itself when a page first draws a plot.
 void send_shell(httplib::Response& res, const std::string& page, const std::string& study,
                 const std::string& trial) {
   res.set_header("Cache-Control", "no-store");
   res.set_content(
       fmt::format("<!doctype html><html><head><meta charset=\"utf-8\"><title>caviar dashboard</title>"
                   "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/assets/dashboard.css\">"
-                  "<script src=\"/assets/plotly.js\"></script><script src=\"/assets/report.js\"></script>"
                   "</head><body><div id=\"caviar-dashboard\" data-page=\"{}\" data-study=\"{}\" data-trial=\"{}\">"
                   "</div><script src=\"/assets/dashboard.js\"></script></body></html>",
                   page, study, trial),

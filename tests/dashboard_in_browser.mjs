@@ -1,7 +1,9 @@
 // Opens the pages of a running `caviar dashboard` in headless Chromium (Debian's, driven by
 // playwright-core from web/node_modules) and fails on any JavaScript error, on any request
 // to another host, on a page that does not finish drawing, on a live study page that does
-// not follow the study, and on a missing page that is not a 404.
+// not follow the study, on a studies page that loads plotly.js, and on a missing page that
+// is not a 404. A study page draws its plots as they come near the screen: it is scrolled
+// through until each was drawn (document.body.dataset.drawn).
 //   node dashboard_in_browser.mjs SOURCE_DIR BASE_URL CHECKS.json
 // CHECKS.json: {"pages": [{"path": "/study/1", "kind": "studies" | "study" | "trial",
 //                          "live": bool}], "missing": ["/study/999", ...]}
@@ -76,6 +78,8 @@ async function checkPage(c) {
     // An event stream cut when the page closes is not a failure.
     if (!r.url().endsWith('/events')) fail('request failed: ' + r.url() + ' (' + (r.failure() || {}).errorText + ')');
   });
+  const requested = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
   page.on('response', (r) => {
     if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) fail(`${r.url()} answered ${r.status()}`);
   });
@@ -90,6 +94,25 @@ async function checkPage(c) {
       readyMs = Date.now() - started;
     } catch (e) {
       fail(`not ready (document.body.dataset.ready) within ${readyTimeout / 1000} s`);
+    }
+
+    // Down the page a screen at a time, and from the top again, until every part was drawn
+    // (a part scrolled past before its turn is drawn on the next way down).
+    let drawn = '';
+    if (c.kind === 'study' && readyMs !== null) {
+      let done = false;
+      for (const t0 = Date.now(); !done && Date.now() - t0 < readyTimeout;) {
+        done = await page.evaluate(() => {
+          if (document.body.dataset.drawn === '1') return true;
+          const bottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+          if (bottom) window.scrollTo(0, 0);
+          else window.scrollBy(0, Math.round(window.innerHeight * 0.6));
+          return false;
+        });
+        if (!done) await page.waitForTimeout(300);
+      }
+      if (done) drawn = `; every part drawn in ${Date.now() - started} ms`;
+      else fail(`not every part drawn (document.body.dataset.drawn) within ${readyTimeout / 1000} s of scrolling`);
     }
 
     const kind = await page.evaluate(() => {
@@ -138,6 +161,7 @@ async function checkPage(c) {
     if (found.broken.length > 0) fail('plots not drawn: ' + found.broken.join(' '));
     if (found.tokenLinks > 0) fail(`${found.tokenLinks} links carry ?token=`);
     if (c.kind === 'studies' && found.studyLinks === 0) fail('no link to a study');
+    if (c.kind === 'studies' && requested.includes('/assets/plotly.js')) fail('the studies page loaded plotly.js');
     if (c.kind === 'study') {
       if (!found.history) fail('no best-so-far plot');
       if (!found.curves) fail('no learning curves plot');
@@ -148,7 +172,7 @@ async function checkPage(c) {
     if (screenshots) await page.screenshot({ path: path.join(screenshots, shotName(c.path)), fullPage: true });
     console.log(`${name} (${c.kind}): ` + (readyMs === null ? 'not ready' : `ready in ${readyMs} ms`) +
                 `; ${found.plots} plots` + (c.kind === 'study' ? `, ${found.analysis} in the analysis, ` +
-                `${found.tableRows} table rows` : '') + live);
+                `${found.tableRows} table rows` : '') + drawn + live);
   } catch (e) {
     fail('could not check the page: ' + e.message);
   } finally {

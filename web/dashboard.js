@@ -1,17 +1,20 @@
 // caviar dashboard: the page app of `caviar dashboard`, a live view of the studies in a
 // store. The server (src/analysis/dashboard/) sends the same small HTML shell for every
-// page, with plotly.js and web/report.js before this script; #caviar-dashboard says which
-// page it is (data-page "studies", "study" or "trial", data-study, data-trial). This script
-// builds the page from the server's JSON API (/api/..., described in the server's sources)
-// and follows a study live through its server-sent events.
+// page, with only this script; #caviar-dashboard says which page it is (data-page
+// "studies", "study" or "trial", data-study, data-trial). This script builds the page from
+// the server's JSON API (/api/..., described in the server's sources) and follows a study
+// live through its server-sent events. plotly.js and web/report.js are loaded when a page
+// first draws a plot (needPlotly).
 //
 // Plain ES2017, no build step, nothing loaded from elsewhere. Everything the store holds is
 // put into the page as text (textContent), never as HTML. A failed request shows a message
 // in the page and is tried again; nothing is thrown uncaught.
 //
 // For tests (tests/dashboard_in_browser.mjs): document.body.dataset.ready is "1" once the
-// page's first render (all its plots) has finished, and on a study page
-// document.body.dataset.version is the study version the page shows.
+// page's first screen is drawn (a study page: its header and the trial table's first page;
+// its plots are drawn as they come near the screen, and document.body.dataset.drawn is "1"
+// once each was), and on a study page document.body.dataset.version is the study version
+// whose data the page holds.
 (function () {
   'use strict';
 
@@ -164,8 +167,11 @@
     showError('unhandled', 'Something went wrong: ' + errorText(event.reason));
   });
 
+  let lastRequest = 0;  // when getJSON last asked the server (ms)
+
   // GET a JSON answer; a failure (network, status, body) is an Error that says which and why.
   async function getJSON(url) {
+    lastRequest = Date.now();
     let response;
     try {
       response = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store',
@@ -191,6 +197,33 @@
 
   // ---- plots -------------------------------------------------------------------------
 
+  // plotly.js (and web/report.js, which draws with it) are loaded when a page first draws a
+  // plot, not with the page: the studies page never needs them, and a study page shows its
+  // header and trial table before. The promise rejects if they cannot be loaded (and the
+  // next plot tries again).
+  let plotlyLoading = null;
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error('could not load ' + src));
+      document.head.appendChild(script);
+    });
+  }
+
+  function needPlotly() {
+    if (!plotlyLoading) {
+      plotlyLoading = Promise.all([window.Plotly ? null : loadScript('/assets/plotly.js'),
+                                   window.caviarReport ? null : loadScript('/assets/report.js')]);
+      plotlyLoading.catch(() => {
+        plotlyLoading = null;
+      });
+    }
+    return plotlyLoading;
+  }
+
   function plotDiv(id, className) {
     const div = element('div', 'plot ' + (className || ''));
     div.id = id;
@@ -215,24 +248,20 @@
       }
       p.textContent = 'This plot could not be drawn: ' + errorText(e);
     };
-    try {
-      return Plotly.react(div, traces, full, plotConfig).catch(failed);
-    } catch (e) {
-      failed(e);
-      return Promise.resolve();
-    }
+    return needPlotly().then(() => Plotly.react(div, traces, full, plotConfig)).catch(failed);
   }
 
-  // WebGL (scattergl) for a plot of more than 1000 points, as web/report.js does; SVG below
-  // that, which draws much sooner (50 ms against 1 to 2 s for a small plot in a Chromium
-  // without a GPU) and keeps the page's WebGL contexts (about 16 at most) for the plots
-  // that need them.
+  // WebGL (scattergl) for a plot of more than 1500 points; SVG below that, which draws much
+  // sooner (50 ms against 1 to 2 s for a small plot in a Chromium without a GPU) and keeps
+  // the page's WebGL contexts (about 16 at most) for the plots that need them. (The server
+  // sends at most 1000 best-so-far values and the improvements.)
   function scatterType(points) {
-    return points > 1000 ? 'scattergl' : 'scatter';
+    return points > 1500 ? 'scattergl' : 'scatter';
   }
 
   // Frees a plot, its WebGL contexts included (the browser keeps only a few per page).
   function purge(div) {
+    if (!window.Plotly) return;
     const contexts = [];
     const layout = div._fullLayout;
     if (layout && layout._glcanvas && layout._glcanvas.each) {
@@ -373,7 +402,7 @@
       study: null,       // {id, name, direction, metric, counts, best, last_activity}
       history: new Map(),  // number -> {value, finished}: complete trials with a value
       curves: new Map(),   // number -> {number, state, curve}
-      curvesTotal: 0,    // how many trials have a curve (curves holds at most about 400)
+      curvesTotal: 0,    // how many trials have a curve (curves holds at most about 200)
       loadedMax: -1,     // the highest trial number in the last full read
       counted: new Set(),  // trials after it counted in curvesTotal since
       report: null,
@@ -401,6 +430,12 @@
       return s;
     }
 
+    // The trial table comes first: with the header it is the first screen, drawn (and the
+    // page ready) before any plot, and without plotly.js.
+    const tableSection = section('trials', 'Trials');
+    const table = trialTable(base, studyUrl, () => (S.report ? S.report.params : []));
+    tableSection.appendChild(table.element);
+
     // Best so far.
     const historySection = section('best-history', 'Best so far');
     const xToggle = element('div', 'toggle');
@@ -421,22 +456,20 @@
       append(xToggle, l, ' ');
     }
     const historyPlot = plotDiv('plot-best');
+    historyPlot.style.minHeight = '360px';  // its place, before it is drawn
     append(historySection, xToggle, historyPlot);
 
     // Learning curves.
     const curvesSection = section('learning-curves', 'Learning curves');
     const curvesNote = element('p', 'how');
     const curvesPlot = plotDiv('plot-live-curves');
+    curvesPlot.style.minHeight = '400px';
     append(curvesSection, curvesNote, curvesPlot);
-
-    // Trials table.
-    const tableSection = section('trials', 'Trials');
-    const table = trialTable(base, studyUrl, () => (S.report ? S.report.params : []));
-    tableSection.appendChild(table.element);
 
     // PBT lineage.
     const lineageSection = section('lineage', 'Population based training: lineage');
     const lineagePlot = plotDiv('plot-lineage');
+    lineagePlot.style.minHeight = '420px';
     const lineageTable = element('div');
     append(lineageSection,
       element('p', 'how', 'One line per member of the population: each point is a segment\'s ' +
@@ -445,7 +478,7 @@
       lineagePlot, lineageTable);
     lineageSection.hidden = true;
 
-    // The analysis (web/report.js).
+    // The analysis (web/report.js): one root per section, each drawn on its own.
     const analysisSection = section('analysis', null);
     const analysisBar = element('div', 'analysis-bar');
     const analysisNote = element('span', 'how');
@@ -455,10 +488,18 @@
     const analysisLabel = append(element('label', 'analysis-live'), analysisLive,
       ' redraw the analysis as the study runs (every 10 s at most)');
     append(analysisBar, analysisLabel, ' ', analysisNote);
-    const analysisRoot = element('div', 'analysis-root');
-    append(analysisSection, analysisBar, analysisRoot);
+    const analysisEmpty = element('p', 'note');
+    analysisEmpty.hidden = true;
+    const analysisHeights = { importance: 300, pairs: 800, slices: 800, parallel: 520 };
+    const analysisRoots = new Map(Object.keys(analysisHeights).map((name) => {
+      const root = element('div', 'analysis-root');
+      root.dataset.section = name;
+      root.style.minHeight = analysisHeights[name] + 'px';  // its place, before it is drawn
+      return [name, root];
+    }));
+    append(analysisSection, analysisBar, analysisEmpty, ...analysisRoots.values());
 
-    append(main, header, historySection, curvesSection, tableSection, lineageSection, analysisSection);
+    append(main, header, tableSection, historySection, curvesSection, lineageSection, analysisSection);
 
     // ---- the data ----
 
@@ -510,13 +551,13 @@
           S.curves.get(t.number).state = t.state;
         }
       }
-      // At most about 400 curves, as the server sends: drop the oldest finished ones.
-      if (S.curves.size > 450) {
+      // At most about 200 curves, as the server sends: drop the oldest finished ones.
+      if (S.curves.size > 250) {
         const best = S.study.best ? S.study.best.number : null;
         const old = [...S.curves.values()]
           .filter((c) => c.state !== 'running' && c.state !== 'waiting' && c.number !== best)
           .sort((a, b) => a.number - b.number);
-        for (let i = 0; i < old.length && S.curves.size > 400; i++) S.curves.delete(old[i].number);
+        for (let i = 0; i < old.length && S.curves.size > 200; i++) S.curves.delete(old[i].number);
       }
       S.curvesTotal = Math.max(S.curvesTotal, S.curves.size);
     }
@@ -767,163 +808,208 @@
       lineageTable.appendChild(details);
     }
 
-    // The analysis sections: redrawn from scratch, at most one drawing at a time. Drawing
-    // them blocks the page for a moment (a second or more for a large study on a slow
-    // machine), so after the first drawing they are drawn again only while they are on
-    // the screen (else when they come into view), and at most every 10 s or ten times as
-    // long as the last drawing took.
-    let analysisBusy = null;
-    let analysisWanted = false;   // the data changed while a drawing was under way
-    let analysisStale = false;    // the data changed since the last drawing
-    let analysisVisible = true;
-    let analysisAt = 0;           // when the last drawing started, and how long it took
-    let analysisCost = 0;
-    let analysisTimer = null;
-
-    function drawAnalysis() {
-      if (analysisBusy) {
-        analysisWanted = true;
-        return analysisBusy;
-      }
-      analysisWanted = false;
-      analysisStale = false;
-      analysisAt = Date.now();
+    // The analysis: an explanation when there is none yet, else its four roots.
+    function layoutAnalysis() {
       const report = S.report;
+      const why = !report ? 'There is no analysis: the study\'s search space is not known yet.'
+        : !report.best ? 'The analysis (parameter importance, the trials on pairs of parameters, slices, ' +
+                         'parallel coordinates) appears once a trial has completed.' : '';
+      analysisEmpty.textContent = why;
+      analysisEmpty.hidden = !why;
+      for (const root of analysisRoots.values()) root.hidden = Boolean(why);
       analysisNote.textContent = S.reportTrials < S.reportOf
-        ? 'The analysis is over ' + S.reportTrials + ' of ' + S.reportOf + ' trials (a sample).' : '';
-      analysisRoot.style.minHeight = analysisRoot.offsetHeight + 'px';  // no jump while it redraws
-      purgeAll(analysisRoot);
-      clear(analysisRoot);
-      let drawing;
-      if (!report) {
-        analysisRoot.appendChild(element('p', 'note', 'There is no analysis: the study\'s search ' +
-          'space is not known yet.'));
-        drawing = Promise.resolve();
-      } else if (!report.best) {
-        analysisRoot.appendChild(element('p', 'note', 'The analysis (parameter importance, the trials ' +
-          'on pairs of parameters, slices, parallel coordinates) appears once a trial has completed.'));
-        drawing = Promise.resolve();
-      } else {
-        try {
-          // WebGL: this page's own two plots and the parallel coordinates use 7 contexts.
-          drawing = Promise.resolve(window.caviarReport(analysisRoot, report,
-            { sections: ['importance', 'pairs', 'slices', 'parallel'], webgl: 3 }));
-        } catch (e) {
-          drawing = Promise.reject(e);
-        }
-      }
-      analysisBusy = drawing.catch((e) => {
-        showError('analysis', 'The analysis could not be drawn: ' + errorText(e));
-      }).then(() => {
-        analysisCost = Date.now() - analysisAt;
-        analysisRoot.style.minHeight = '';
-        analysisBusy = null;
-        if (analysisWanted) updateAnalysis();
-      });
-      return analysisBusy;
+        ? 'The analysis is over ' + S.reportTrials.toLocaleString('en-US') + ' of ' +
+          S.reportOf.toLocaleString('en-US') + ' trials (the best third and a spread of the rest).' : '';
     }
 
-    // The data changed: draw the analysis again when the rules above allow.
-    function updateAnalysis() {
-      analysisStale = true;
-      if (!analysisLive.checked || !analysisVisible || analysisBusy || analysisTimer !== null) {
-        if (analysisBusy) analysisWanted = true;
+    function drawAnalysis(name) {
+      const root = analysisRoots.get(name);
+      root.style.minHeight = root.offsetHeight + 'px';  // no jump while it redraws
+      purgeAll(root);
+      clear(root);
+      // No WebGL: the server sends a sample small enough for SVG, which draws much sooner.
+      return Promise.resolve(window.caviarReport(root, S.report, {
+        sections: [name], webgl: 0, sample: { shown: S.reportTrials, of: S.reportOf },
+      })).then(() => {
+        root.style.minHeight = '';
+      });
+    }
+
+    // ---- drawing what is on the screen ----
+    //
+    // Each part of the page below the header is drawn when it comes near the screen (an
+    // IntersectionObserver), one part per task, so that the page answers between them. New
+    // data marks parts stale; a stale part is drawn again only while it is on the screen
+    // and the page is visible: at most every 2 s (the analysis every 10 s), or ten times
+    // as long as its last drawing took. Once each part has been drawn (each scrolled to),
+    // document.body.dataset.drawn is "1".
+    const parts = [];
+    function part(el, drawPart, gap) {
+      const p = { el: el, draw: drawPart, gap: gap, stale: true, near: false,
+                  onScreen: false, drawn: false, at: 0, cost: 0 };
+      parts.push(p);
+      return p;
+    }
+    const tablePart = part(tableSection, () => table.load(), 2000);
+    const historyPart = part(historySection, drawHistory, 2000);
+    const curvesPart = part(curvesSection, drawCurves, 2000);
+    const lineagePart = part(lineageSection, drawLineage, 10000);
+    const analysisParts = [...analysisRoots.keys()].map((name) =>
+      part(analysisRoots.get(name), () => drawAnalysis(name), 10000));
+    let analysisWaiting = false;  // new analysis data not shown: "redraw ... as the study runs" is off
+    let analysisNear = false;     // the analysis section is near the screen
+    let partTimer = null;
+    let partBusy = false;
+
+    // Whether a part is to be drawn now or later: stale, and near the screen for its first
+    // drawing, on it for the next ones.
+    const wanted = (p) => p.stale && !p.el.hidden && !document.hidden && (p.drawn ? p.onScreen : p.near);
+    const nextAt = (p) => (p.drawn ? p.at + Math.max(p.gap, Math.min(10 * p.cost, 30000)) : 0);
+
+    function schedule() {
+      if (partBusy || S.study === null) return;  // drawNext schedules again when it is done
+      if (partTimer !== null) clearTimeout(partTimer);
+      partTimer = null;
+      let when = Infinity;
+      for (const p of parts) if (wanted(p)) when = Math.min(when, nextAt(p));
+      if (when !== Infinity) partTimer = setTimeout(drawNext, Math.max(0, when - Date.now()));
+    }
+
+    function drawNext() {
+      partTimer = null;
+      const now = Date.now();
+      const p = parts.find((x) => wanted(x) && nextAt(x) <= now);
+      if (!p) {
+        schedule();
         return;
       }
-      const wait = analysisAt + Math.max(10000, 10 * analysisCost) - Date.now();
-      if (wait > 0) {
-        analysisTimer = setTimeout(() => {
-          analysisTimer = null;
-          if (analysisStale) updateAnalysis();
-        }, wait);
-        return;
+      partBusy = true;
+      p.stale = false;
+      p.at = now;
+      let started = 0;
+      // plotly.js first (once), not counted in the drawing's time.
+      (p === tablePart ? Promise.resolve() : needPlotly()).then(() => {
+        started = performance.now();
+        return p.draw();
+      }).catch((e) => {
+        const name = p.el.id || p.el.dataset.section;
+        console.error('caviar dashboard: ' + name + ' could not be drawn:', e);
+        showError('draw-' + name, 'This part of the page (' + name + ') could not be drawn: ' + errorText(e));
+      }).then(() => {
+        p.cost = started ? performance.now() - started : 0;
+        p.drawn = true;
+        partBusy = false;
+        if (parts.every((x) => x.drawn || x.el.hidden)) document.body.dataset.drawn = '1';
+        setTimeout(schedule, 0);  // the next part in a task of its own
+      });
+    }
+
+    function reportNear() {
+      return analysisNear || (lineagePart.near && !lineageSection.hidden);
+    }
+
+    if (typeof IntersectionObserver !== 'undefined') {
+      const byElement = new Map(parts.map((p) => [p.el, p]));
+      const near = new IntersectionObserver((entries) => {
+        for (const e of entries) {
+          if (e.target === analysisSection) analysisNear = e.isIntersecting;
+          const p = byElement.get(e.target);
+          if (p) p.near = e.isIntersecting;
+        }
+        if (reportNear() && S.version > S.fullVersion) sync();  // the analysis's data, if it is due
+        schedule();
+      }, { rootMargin: '200px 0px' });
+      const onScreen = new IntersectionObserver((entries) => {
+        for (const e of entries) byElement.get(e.target).onScreen = e.isIntersecting;
+        schedule();
+      });
+      for (const p of parts) {
+        near.observe(p.el);
+        onScreen.observe(p.el);
       }
-      drawAnalysis();
+      near.observe(analysisSection);
+    } else {
+      for (const p of parts) p.near = p.onScreen = true;
+      analysisNear = true;
     }
 
     analysisLive.addEventListener('change', () => {
-      if (analysisLive.checked && analysisStale) updateAnalysis();
+      if (!analysisLive.checked || !analysisWaiting) return;
+      analysisWaiting = false;
+      for (const p of analysisParts) p.stale = true;
+      schedule();
     });
-    if (typeof IntersectionObserver !== 'undefined') {
-      new IntersectionObserver((entries) => {
-        analysisVisible = entries.some((e) => e.isIntersecting);
-        if (analysisVisible && analysisStale) updateAnalysis();
-      }, { rootMargin: '200px' }).observe(analysisSection);
-    }
 
     function showVersion() {
       document.body.dataset.version = String(S.version);
     }
 
+    // The header is text: drawn at once with each change, unless the page is hidden.
+    let headerStale = false;
+    function updateHeader() {
+      if (document.hidden) headerStale = true;
+      else drawHeader();
+    }
+
     // ---- loading and following ----
 
-    // Reads the whole study (/api/study/<id>) and draws everything from it.
+    // Reads the whole study (/api/study/<id>). The first time, the header and the table's
+    // first page are drawn before it returns (the page is then ready); the plots after.
     async function loadStudy(first) {
+      const tableLoaded = first ? table.load() : null;  // beside the study's data
       const data = await getJSON(base);
       setFromStudy(data);
       S.fullAt = Date.now();
       S.fullVersion = S.version;
-      drawHeader();
-      const drawn = [drawHistory(), drawCurves(), drawLineage(), table.load()];
-      // The first time the page waits for the analysis too; later it redraws on its own.
-      if (first) drawn.push(drawAnalysis());
-      else updateAnalysis();
-      await Promise.all(drawn);
+      lineageSection.hidden = S.lineage.length === 0;
+      layoutAnalysis();
+      historyPart.stale = curvesPart.stale = lineagePart.stale = true;
+      if (first || analysisLive.checked) for (const p of analysisParts) p.stale = true;
+      else analysisWaiting = true;
+      if (first) {
+        drawHeader();
+        await tableLoaded;
+        Object.assign(tablePart, { stale: false, drawn: true, at: Date.now() });
+      } else {
+        tablePart.stale = true;
+        updateHeader();
+      }
       showVersion();
       clearError('study');
+      schedule();
     }
 
-    // Live updates: at most one render every 500 ms, and fewer when rendering is slow (a
-    // tenth of the time at most, so that ten pages open on a busy machine do not starve the
-    // tuner; but one every 5 s at least); none while the page is hidden (a tab in the
-    // background), one when it shows.
-    let renderTimer = null;
-    let lastRender = 0;
-    let renderCost = 0;  // ms, the last render's (the plots' drawing is synchronous)
-    let renderHidden = false;
-
-    function scheduleRender() {
-      if (renderTimer !== null) return;
-      if (document.hidden) {
-        renderHidden = true;
-        return;
-      }
-      const gap = Math.min(5000, Math.max(500, 10 * renderCost));
-      const wait = Math.max(0, lastRender + gap - Date.now());
-      renderTimer = setTimeout(() => {
-        renderTimer = null;
-        lastRender = Date.now();
-        const version = S.version;
-        const started = performance.now();
-        drawHeader();
-        const drawn = Promise.all([drawHistory(), drawCurves()]);
-        renderCost = performance.now() - started;
-        drawn.then(() => {
-          if (S.version === version) showVersion();
-          else scheduleRender();
-        });
-        table.load();
-      }, wait);
+    // A /changes answer was merged: the page's data is at its version now; the parts it
+    // touches are drawn again as the rules above allow.
+    function changed() {
+      historyPart.stale = curvesPart.stale = tablePart.stale = true;
+      updateHeader();
+      showVersion();
+      schedule();
     }
 
     document.addEventListener('visibilitychange', () => {
       if (document.hidden) return;
-      if (renderHidden) {
-        renderHidden = false;
-        scheduleRender();
+      if (headerStale) {
+        headerStale = false;
+        drawHeader();
       }
+      schedule();
       sync();  // the whole study, if it is due
     });
 
     let syncing = false;
     let syncAgain = false;
     let syncForce = false;
+    let syncTimer = null;
+    let lastSync = 0;
     let fullTimer = null;
     let retryTimer = null;
 
     // Brings the page up to the newest version the server announced: asks /changes (or the
     // whole study when the server says the page is too far behind), and the whole study at
-    // most every 10 s for the analysis.
+    // most every 10 s for the analysis, while the analysis (or the lineage) is near the
+    // screen of a visible page.
     async function sync(force) {
       if (force) syncForce = true;
       if (S.study === null) return;  // not loaded yet: start() does it
@@ -937,8 +1023,9 @@
         do {
           syncAgain = false;
           rounds += 1;
-          // (not while hidden: the changes are enough until the page shows again)
-          const fullDue = S.version > S.fullVersion && Date.now() - S.fullAt >= 10000 && !document.hidden;
+          lastSync = Date.now();
+          const fullDue = S.version > S.fullVersion && Date.now() - S.fullAt >= 10000 && !document.hidden &&
+                          reportNear();
           if (fullDue) {
             await loadStudy(false);
           } else if (S.latest > S.version || syncForce) {
@@ -948,14 +1035,14 @@
               await loadStudy(false);
             } else if (ch.version >= S.version) {
               merge(ch);
-              scheduleRender();
+              changed();
             }
           }
           clearError('sync');
           // Once more if an event came meanwhile; not endlessly if the server's versions and
           // its changes disagree.
         } while ((syncAgain || S.latest > S.version) && rounds < 5);
-        if (S.version > S.fullVersion && fullTimer === null && !document.hidden) {
+        if (S.version > S.fullVersion && fullTimer === null && !document.hidden && reportNear()) {
           fullTimer = setTimeout(() => {
             fullTimer = null;
             sync();
@@ -972,6 +1059,17 @@
       } finally {
         syncing = false;
       }
+    }
+
+    // A new version was announced: the page asks for it at most every second (every 5 s
+    // while it is hidden), however often the study changes.
+    function requestSync() {
+      if (syncTimer !== null) return;
+      const gap = document.hidden ? 5000 : 1000;
+      syncTimer = setTimeout(() => {
+        syncTimer = null;
+        sync();
+      }, Math.max(0, lastSync + gap - Date.now()));
     }
 
     // The version events. One stream per browser when it can: the shared worker
@@ -994,7 +1092,7 @@
     function onVersion(v) {
       if (!isNumber(v)) return;
       S.latest = Math.max(S.latest, v);
-      if (v > S.version) sync();
+      if (v > S.version) requestSync();
     }
 
     function connectWorker() {
@@ -1069,9 +1167,11 @@
       }
       setReady();
       connect();
-      // Without the event stream, the page still asks every 5 s.
+      // Without the event stream, the page still asks every 5 s; with it, at least every
+      // 20 s, which keeps the server following the study (it stops a minute after the
+      // last page asked).
       setInterval(() => {
-        if (liveState !== 'live') sync(true);
+        if (liveState !== 'live' || Date.now() - lastRequest > 20000) sync(true);
       }, 5000);
     }
     start();
@@ -1252,33 +1352,45 @@
       thead.appendChild(tr);
     }
 
+    function tableRow(r) {
+      const tr = element('tr', 'state-row-' + r.state);
+      const num = element('td', 'number');
+      num.appendChild(link(studyUrl + '/trial/' + r.number, '#' + r.number));
+      append(tr, num, append(element('td'), stateBadge(r.state)), element('td', 'num', formatValue(r.value)),
+             element('td', 'num', duration(r.seconds)), element('td', 'time', localTime(r.finished) || '–'));
+      for (const p of params) {
+        const v = r.params ? r.params[p] : undefined;
+        tr.appendChild(element('td', 'param', v === undefined || v === null ? '–' : v));
+      }
+      const reason = element('td', 'reason', r.reason || '');
+      if (r.reason) reason.title = r.reason;
+      tr.appendChild(reason);
+      return tr;
+    }
+
     function render(data) {
       const newParams = data.params || [];
       if (newParams.join('\u0000') !== params.join('\u0000') || thead.childNodes.length === 0) {
         params = newParams;
         buildHead();
         buildParamSelect();
+        clear(tbody);  // other columns
       }
-      clear(tbody);
-      for (const r of data.rows || []) {
-        const tr = element('tr', 'state-row-' + r.state);
-        const num = element('td', 'number');
-        num.appendChild(link(studyUrl + '/trial/' + r.number, '#' + r.number));
-        append(tr, num, append(element('td'), stateBadge(r.state)), element('td', 'num', formatValue(r.value)),
-               element('td', 'num', duration(r.seconds)), element('td', 'time', localTime(r.finished) || '–'));
-        for (const p of params) {
-          const v = r.params ? r.params[p] : undefined;
-          tr.appendChild(element('td', 'param', v === undefined || v === null ? '–' : v));
-        }
-        const reason = element('td', 'reason', r.reason || '');
-        if (r.reason) reason.title = r.reason;
-        tr.appendChild(reason);
-        tbody.appendChild(tr);
-      }
+      // In place: a row that did not change stays as it is.
+      const rows = data.rows || [];
+      rows.forEach((r, i) => {
+        const key = JSON.stringify(r);
+        const old = tbody.rows[i];
+        if (old && old.dataset.key === key) return;
+        const tr = tableRow(r);
+        tr.dataset.key = key;
+        if (old) tbody.replaceChild(tr, old);
+        else tbody.appendChild(tr);
+      });
+      while (tbody.rows.length > rows.length) tbody.lastChild.remove();
       const total = data.total || 0;
-      const rows = (data.rows || []).length;
       status.textContent = total === 0 ? 'No trial matches.'
-        : 'Trials ' + (q.offset + 1) + '–' + (q.offset + rows) + ' of ' + total +
+        : 'Trials ' + (q.offset + 1) + '–' + (q.offset + rows.length) + ' of ' + total +
           (q.states.size < states.length || q.param ? ' matching the filter' : '') + '.';
       pageText.textContent = total > 0
         ? 'page ' + (Math.floor(q.offset / pageSize) + 1) + ' of ' + Math.ceil(total / pageSize) : '';

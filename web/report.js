@@ -8,7 +8,9 @@
 //   options.sections: which sections, in this order: 'history', 'importance', 'pairs',
 //                     'slices', 'parallel', 'curves' (default all of them);
 //   options.idPrefix: put before every section's and plot's id (default none);
-//   options.webgl:    at most this many plots drawn with WebGL (scattergl) (default 5).
+//   options.webgl:    at most this many plots drawn with WebGL (scattergl) (default 5);
+//   options.sample:   {shown, of}: data.trials are `shown` of the study's `of` trials (a
+//                     sample): the pair, slice and parallel plots say so in their titles.
 // A scatter of more than 1000 points is drawn with WebGL while that allows: a browser keeps
 // only about 16 WebGL contexts per page, and each WebGL plot takes two (parallel
 // coordinates three), beyond which it drops the oldest plots' drawings.
@@ -35,6 +37,9 @@
     const others = data.trials.filter((t) => t.state !== 'complete' || t.value === null);
     const best = data.best;
     const config = { responsive: true, displaylogo: false };
+    const sample = options.sample && options.sample.shown < options.sample.of ? options.sample : null;
+    const sampleText = sample ? sample.shown.toLocaleString('en-US') + ' of ' +
+      sample.of.toLocaleString('en-US') + ' trials shown' : '';
     const jobs = [];     // the plots to draw, one per task (see the end)
     const pending = [];  // their drawings
     let plots = 0;
@@ -211,6 +216,13 @@
       return lines.join('<br>');
     }
 
+    // A plot's title, with the sample's size under it when the plot shows a sample.
+    function sampledTitle(text) {
+      return { text: sample ? text + '<br><span style="font-size:11px;color:#777">' + sampleText + '</span>' : text,
+               font: { size: 13 } };
+    }
+    const sampledMargin = { l: 70, r: 20, t: sample ? 56 : 40, b: 55 };
+
     function formatValue(v, digits) {
       return String(Number(Number(v).toPrecision(digits || 6)));
     }
@@ -365,7 +377,7 @@
             marker: { symbol: 'star', size: 16, color: '#ffd400', line: { color: '#000', width: 1.2 } } });
         }
         plot(grid, 'plot-pair-' + i, traces, {
-          title: { text: a.label + ' × ' + b.label, font: { size: 13 } },
+          title: sampledTitle(a.label + ' × ' + b.label), margin: sampledMargin,
           xaxis: axisFor(a), yaxis: axisFor(b), showlegend: false,
           shapes: zoomRectangles(a, b),
         });
@@ -393,7 +405,7 @@
         const yaxis = { title: { text: metric }, automargin: true };
         if (yrange) yaxis.range = yrange;
         plot(grid, 'plot-slice-' + i, traces, {
-          title: { text: p.label, font: { size: 13 } }, xaxis: axisFor(p), yaxis: yaxis,
+          title: sampledTitle(p.label), margin: sampledMargin, xaxis: axisFor(p), yaxis: yaxis,
           showlegend: false, shapes: zoomBands(p),
         });
       });
@@ -444,8 +456,9 @@
       dims.push({ label: metric, values: values });
       const line = { color: values, colorscale: marker.colorscale, reversescale: marker.reversescale,
                      showscale: true, colorbar: marker.colorbar, cmin: marker.cmin, cmax: marker.cmax };
-      plot(s, 'plot-parallel', [{ type: 'parcoords', line: line, dimensions: dims }],
-        { margin: { l: 80, r: 80, t: 70, b: 30 } }, true);
+      const layout = { margin: { l: 80, r: 80, t: sample ? 90 : 70, b: 30 } };
+      if (sample) layout.title = { text: sampleText, font: { size: 11, color: '#777' } };
+      plot(s, 'plot-parallel', [{ type: 'parcoords', line: line, dimensions: dims }], layout, true);
     }
 
     function curvesPlot() {

@@ -10,9 +10,11 @@
 // (/api/study/<id>/events) tell an open page that its study changed.
 //
 // Watching is reading: the dashboard opens nothing for writing and writes nothing to the
-// store. It follows each study a page asks about (detail::StudyWatch): every `poll` it
-// reads the trials that are new since its last look and those it last saw running, and
-// keeps a compact copy, so answers are bounded in size and time however large the study.
+// store. It follows each study a page asked about within `follow_for` (or has an event
+// stream open on) (detail::StudyWatch): every `poll` it reads the trials that are new
+// since its last look and those it last saw running, and keeps a compact copy, so answers
+// are bounded in size and time however large the study. A study no page asks about is
+// not read again until one does (the studies list reads each on request).
 //
 // Bound to a loopback address (127.0.0.1, the default) it answers anyone on this machine;
 // bound to any other address it makes a token (or takes options.token) and refuses every
@@ -36,6 +38,7 @@ struct DashboardOptions {
   int port = 8080;                          // 0: any free port (see Dashboard::port)
   std::string token;                        // off loopback: "" makes one
   std::chrono::milliseconds poll{500};      // how often an open study is read again
+  std::chrono::milliseconds follow_for{60000};  // a study is followed this long after a page asked
   int max_streams = 32;                     // open event streams (pages) at most
   // What a study's value is called ("val_loss"), by study name, for the pages' labels
   // (a config's `metric:`); "value" for the others.

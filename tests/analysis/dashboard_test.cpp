@@ -203,7 +203,7 @@ namespace {
 class CountingStore : public Storage {
  public:
   explicit CountingStore(std::shared_ptr<Storage> inner) : inner_(std::move(inner)) {}
-  std::atomic<int> whole_reads{0}, rows_read{0};
+  std::atomic<int> whole_reads{0}, rows_read{0}, looks{0};
   std::atomic<std::int64_t> old_up_to{0};  // trials with ids up to this one are old:
   std::atomic<int> old_rows_read{0};       // how often one was read again
 
@@ -229,6 +229,7 @@ class CountingStore : public Storage {
   }
   std::vector<TrialRecord> trials_after(std::int64_t s, std::int64_t after, int limit,
                                         const std::vector<std::int64_t>& again) override {
+    ++looks;
     auto out = inner_->trials_after(s, after, limit, again);
     rows_read += static_cast<int>(out.size());
     for (const auto& t : out)
@@ -303,6 +304,44 @@ TEST(Dashboard, ChangesArriveWithoutReadingTheWholeStudyAgain) {
   study.tell(*study.ask(), 3.0);  // one more event, so the stream's reader returns
   dashboard.stop();
   stream.join();
+}
+
+// A study is read again only while a page asks about it: the studies list reads each
+// study on request, and a study no page has asked about for `follow_for` is left alone.
+TEST(Dashboard, FollowsAStudyOnlyWhileAPageAsks) {
+  caviar::testing::TempDir tmp;
+  const std::string url = "sqlite:///" + (tmp.path() / "s.db").string();
+  auto writer = open_storage(url);
+  Study study(writer, small_study());
+  for (int i = 0; i < 20; ++i) study.tell(*study.ask(), i);
+  auto counting = std::make_shared<CountingStore>(open_storage(url, OpenMode::ReadOnly));
+  DashboardOptions options;
+  options.port = 0;
+  options.poll = std::chrono::milliseconds(20);
+  options.follow_for = std::chrono::milliseconds(300);
+  Dashboard dashboard(counting, options);
+  dashboard.start();
+  httplib::Client c("127.0.0.1", dashboard.port());
+  const std::string base = "/api/study/" + std::to_string(study.record().id);
+  auto complete = [&](const json& j) { return j["counts"]["complete"].get<int>(); };
+
+  EXPECT_EQ(complete(get_json(c, "/api/studies")["studies"][0]), 20);
+  const int listed = counting->looks;
+  study.tell(*study.ask(), 20.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // ten polls
+  EXPECT_EQ(counting->looks.load(), listed) << "the studies list made the server follow the study";
+  EXPECT_EQ(complete(get_json(c, "/api/studies")["studies"][0]), 21) << "the list is read on request";
+
+  get_json(c, base);  // a study page: followed, so a new trial arrives without a request
+  study.tell(*study.ask(), 21.0);
+  EXPECT_TRUE(poll_until([&] { return complete(get_json(c, base + "/changes?since=0")) == 22; }, std::chrono::seconds(2)));
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // no page asks: no more looks
+  const int quiet = counting->looks;
+  study.tell(*study.ask(), 22.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(counting->looks.load(), quiet) << "a study no page asks about is still read";
+  EXPECT_EQ(complete(get_json(c, base + "/changes?since=0")), 23) << "asked again, the answer is current";
 }
 
 // Off loopback, every request needs the token; the URL carries it once, then a cookie.

@@ -92,14 +92,14 @@ void send_not_found(httplib::Response& res, const std::string& what) {
                   "text/html; charset=utf-8");
 }
 
-// The one page shell; web/dashboard.js draws the page named by data-page.
+// The one page shell; web/dashboard.js draws the page named by data-page, and loads
+// plotly.js and web/report.js itself when a page first draws a plot.
 void send_shell(httplib::Response& res, const std::string& page, const std::string& study,
                 const std::string& trial) {
   res.set_header("Cache-Control", "no-store");
   res.set_content(
       fmt::format("<!doctype html><html><head><meta charset=\"utf-8\"><title>caviar dashboard</title>"
                   "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/assets/dashboard.css\">"
-                  "<script src=\"/assets/plotly.js\"></script><script src=\"/assets/report.js\"></script>"
                   "</head><body><div id=\"caviar-dashboard\" data-page=\"{}\" data-study=\"{}\" data-trial=\"{}\">"
                   "</div><script src=\"/assets/dashboard.js\"></script></body></html>",
                   page, study, trial),
@@ -184,20 +184,62 @@ struct Dashboard::Impl {
   int port = 0;
   bool started = false;
 
+  using Time = std::chrono::steady_clock::time_point;
+  // A study the dashboard has a copy of. It is followed (read again every `poll`) while a
+  // page asked about it within `follow_for` or holds an event stream on it; else its copy
+  // waits, and is brought up to date when a page asks again.
+  struct Watched {
+    std::shared_ptr<StudyWatch> watch;
+    Time asked{};   // the last request about this study (none: the epoch)
+    Time looked{};  // the last look at the store
+    int streams = 0;  // open event streams on this study alone
+  };
+
   std::mutex mutex;  // watches, versions, stopping
   std::condition_variable changed;  // a followed study has a new version, or stopping
-  std::map<std::int64_t, std::shared_ptr<StudyWatch>> watches;
+  std::map<std::int64_t, Watched> watches;
   std::uint64_t changes = 0;        // counts every new version of any study
   bool stopping = false;
   std::atomic<int> streams{0};
 
+  bool followed(const Watched& w, Time now) const { return w.streams > 0 || now - w.asked < options.follow_for; }
+
+  // A look at one study; a new version wakes the event streams.
+  void look_at(StudyWatch& w) {
+    if (!w.refresh()) return;
+    std::lock_guard lock(mutex);
+    ++changes;
+    changed.notify_all();
+  }
+
   // The watch of a study, made (and its first look taken) at the first request; nullptr
-  // for a study that is not in the store.
-  std::shared_ptr<StudyWatch> watch(std::int64_t id) {
+  // for a study that is not in the store. `ask`: a page asks about this study (it is
+  // followed from now on, for a while); else (the studies list) a study not followed is
+  // read at most every `poll`, on request.
+  std::shared_ptr<StudyWatch> watch(std::int64_t id, bool ask) {
+    const Time now = std::chrono::steady_clock::now();
     std::shared_ptr<StudyWatch> w;
+    bool look = false;
     {
       std::lock_guard lock(mutex);
-      if (auto it = watches.find(id); it != watches.end()) return it->second;
+      if (auto it = watches.find(id); it != watches.end()) {
+        Watched& found = it->second;
+        look = !followed(found, now) && now - found.looked >= options.poll;
+        if (look) found.looked = now;
+        if (ask) found.asked = now;
+        w = found.watch;
+      }
+    }
+    if (w) {
+      // Not followed until now: its copy may be old, so the answer waits for a look.
+      if (look) {
+        try {
+          look_at(*w);
+        } catch (const std::exception&) {
+          // the store is away for a moment: the copy as it was
+        }
+      }
+      return w;
     }
     for (StudyRecord& s : storage->studies()) {
       if (s.id != id) continue;
@@ -207,10 +249,11 @@ struct Dashboard::Impl {
     if (!w) return nullptr;
     w->refresh();
     std::lock_guard lock(mutex);
-    auto [it, inserted] = watches.emplace(id, w);
+    auto [it, inserted] = watches.emplace(id, Watched{w, ask ? now : Time{}, now, 0});
     if (inserted) ++changes;
+    else if (ask) it->second.asked = now;
     changed.notify_all();
-    return it->second;
+    return it->second.watch;
   }
 
   // Every `poll`, a look at each followed study; a page's requests only read the copies.
@@ -219,11 +262,16 @@ struct Dashboard::Impl {
     while (!stopping) {
       changed.wait_for(lock, options.poll, [&] { return stopping; });
       if (stopping) break;
-      std::vector<std::shared_ptr<StudyWatch>> all;
-      for (auto& [id, w] : watches) all.push_back(w);
+      const Time now = std::chrono::steady_clock::now();
+      std::vector<std::shared_ptr<StudyWatch>> due;
+      for (auto& [id, w] : watches)
+        if (followed(w, now)) {
+          w.looked = now;
+          due.push_back(w.watch);
+        }
       lock.unlock();
       bool any = false;
-      for (auto& w : all) {
+      for (auto& w : due) {
         try {
           any |= w->refresh();
         } catch (const std::exception&) {
@@ -247,6 +295,10 @@ struct Dashboard::Impl {
       return;
     }
     res.set_header("Cache-Control", "no-store");
+    if (only) {
+      std::lock_guard lock(mutex);
+      if (auto it = watches.find(*only); it != watches.end()) ++it->second.streams;
+    }
     auto sent = std::make_shared<std::map<std::int64_t, std::uint64_t>>();
     res.set_chunked_content_provider(
         "text/event-stream",
@@ -263,7 +315,7 @@ struct Dashboard::Impl {
               return true;
             }
             for (auto& [id, w] : watches)
-              if (!only || id == *only) now.emplace_back(id, w->version());
+              if (!only || id == *only) now.emplace_back(id, w.watch->version());
           }
           std::string text;
           for (auto [id, version] : now) {
@@ -275,7 +327,15 @@ struct Dashboard::Impl {
           if (text.empty()) text = ": still here\n\n";
           return sink.write(text.data(), text.size());
         },
-        [this](bool) { streams.fetch_sub(1); });
+        [this, only](bool) {
+          streams.fetch_sub(1);
+          if (!only) return;
+          std::lock_guard lock(mutex);
+          if (auto it = watches.find(*only); it != watches.end()) {
+            --it->second.streams;
+            it->second.asked = std::chrono::steady_clock::now();  // followed a while longer
+          }
+        });
   }
 
   bool authorised(const httplib::Request& req, httplib::Response& res) {
@@ -334,13 +394,13 @@ void Dashboard::Impl::routes() {
   s.Get("/", [](const httplib::Request&, httplib::Response& res) { send_shell(res, "studies", "", ""); });
   s.Get(R"(/study/(\d{1,18}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = whole<std::int64_t>(req.matches[1]);
-    if (!id || !watch(*id)) return send_not_found(res, fmt::format("No study with id {}.", std::string(req.matches[1])));
+    if (!id || !watch(*id, false)) return send_not_found(res, fmt::format("No study with id {}.", std::string(req.matches[1])));
     send_shell(res, "study", std::to_string(*id), "");
   });
   s.Get(R"(/study/(\d{1,18})/trial/(\d{1,9}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = whole<std::int64_t>(req.matches[1]);
     auto number = whole<int>(req.matches[2]);
-    if (!id || !number || !watch(*id) || !storage->trial(*id, *number))
+    if (!id || !number || !watch(*id, false) || !storage->trial(*id, *number))
       return send_not_found(res, fmt::format("No trial {} in study {}.", std::string(req.matches[2]),
                                              std::string(req.matches[1])));
     send_shell(res, "trial", std::to_string(*id), std::to_string(*number));
@@ -358,16 +418,19 @@ void Dashboard::Impl::routes() {
   asset("/assets/dashboard.css", detail::dashboard_css(), "text/css; charset=utf-8");
 
   // ---- the API ----
+  // The studies list does not make the server follow every study: each is read on request.
   s.Get("/api/studies", [this](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
     for (const StudyRecord& study : storage->studies())
-      if (auto w = watch(study.id)) list.push_back(w->summary());
+      if (auto w = watch(study.id, false)) list.push_back(w->summary());
     send_json(res, {{"studies", list}});
   });
-  // The study's watch, or a 404 answer.
-  auto with_watch = [this](const httplib::Request& req, httplib::Response& res) -> std::shared_ptr<StudyWatch> {
+  // The study's watch, or a 404 answer. A study page's requests keep its study followed
+  // (`ask`); a trial page reads the store itself and does not.
+  auto with_watch = [this](const httplib::Request& req, httplib::Response& res,
+                           bool ask = true) -> std::shared_ptr<StudyWatch> {
     auto id = whole<std::int64_t>(req.matches[1]);
-    std::shared_ptr<StudyWatch> w = id ? watch(*id) : nullptr;
+    std::shared_ptr<StudyWatch> w = id ? watch(*id, ask) : nullptr;
     if (!w) send_error(res, 404, fmt::format("no study with id {}", std::string(req.matches[1])));
     return w;
   };
@@ -414,7 +477,7 @@ void Dashboard::Impl::routes() {
   });
   s.Get(R"(/api/study/(\d{1,18})/trial/(\d{1,9}))", [this, with_watch](const httplib::Request& req,
                                                                        httplib::Response& res) {
-    auto w = with_watch(req, res);
+    auto w = with_watch(req, res, false);
     if (!w) return;
     auto number = whole<int>(req.matches[2]);
     std::optional<TrialRecord> t = number ? storage->trial(w->record().id, *number) : std::nullopt;

@@ -371,7 +371,7 @@ json StudyWatch::changes(std::uint64_t since) const {
   json trials = json::array();
   for (const auto& row : rows_)
     if (row && row->version > since) {
-      if (trials.size() >= static_cast<std::size_t>(kCurves)) {
+      if (trials.size() >= static_cast<std::size_t>(kChanges)) {
         out["reset"] = true;  // too far behind: fetch the page again
         return out;
       }

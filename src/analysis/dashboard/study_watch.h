@@ -45,9 +45,12 @@ json utc_time(std::int64_t epoch_ms);
 class StudyWatch {
  public:
   static constexpr int kCurvePoints = 100;     // per learning curve kept and sent
-  static constexpr int kCurves = 400;          // learning curves on the study page
-  static constexpr int kHistoryPoints = 5000;  // values on the best-so-far plot
-  static constexpr int kReportTrials = 3000;   // trials the analysis plots are drawn from
+  // What a page can draw at once without stalling (SVG plots of a thousand points each,
+  // one WebGL plot for the curves): the limits of what the study page is sent.
+  static constexpr int kCurves = 200;          // learning curves on the study page
+  static constexpr int kChanges = 400;         // changed trials sent at most, else "reset"
+  static constexpr int kHistoryPoints = 1000;  // values on the best-so-far plot (and the improvements)
+  static constexpr int kReportTrials = 1000;   // trials the analysis plots are drawn from
   static constexpr int kBatch = 2000;          // trials read per statement batch
   static constexpr std::chrono::seconds kPageAge{5};
 

@@ -8,6 +8,8 @@
 // CHECKS.json: {"pages": [{"path": "/study/1", "kind": "studies" | "study" | "trial",
 //                          "live": bool}], "missing": ["/study/999", ...]}
 //   live: the study is being tuned meanwhile: its page's version must grow within 10 s.
+//   babysit: a babysat model's study: its section draws, and its Pause button stores a
+//            control (the server answers with the stored control's id).
 // With CAVIAR_SCREENSHOTS=DIR, a screenshot of each page goes there. Prints one line per
 // page with its time to ready; one "FAIL: ..." line per problem, and exits 1 if any.
 import { readFileSync } from 'node:fs';
@@ -168,6 +170,19 @@ async function checkPage(c) {
       if (found.tableRows === 0 || found.trialLinks === 0) fail('the trial table is empty');
     }
     if (c.kind === 'trial' && found.params === 0) fail('no parameters table');
+    if (c.babysit) {
+      const drawnSteps = await page.evaluate(() => {
+        const d = document.getElementById('plot-babysit-steps');
+        return Boolean(d && d._fullLayout) && !document.getElementById('babysit-model').hidden;
+      });
+      if (!drawnSteps) fail('the babysat model\'s section or its plot is missing');
+      await page.click('button[name=babysit-pause]');
+      try {
+        await page.waitForFunction(() => document.body.dataset.babysitStored, null, { timeout: 10000 });
+      } catch (e) {
+        fail('the Pause button stored nothing: ' + await page.textContent('#babysit-model p.note'));
+      }
+    }
 
     if (screenshots) await page.screenshot({ path: path.join(screenshots, shotName(c.path)), fullPage: true });
     console.log(`${name} (${c.kind}): ` + (readyMs === null ? 'not ready' : `ready in ${readyMs} ms`) +

@@ -4,7 +4,8 @@
 # Optuna (Debian's python3-optuna) into the same SQLite file; serves it with `caviar
 # dashboard`, and opens every page in headless Chromium (dashboard_in_browser.mjs) while a
 # second `caviar tune` adds trials, so that a live update must arrive. Then the same store
-# served off loopback refuses a page without the token. Screenshots go to the build folder.
+# served off loopback refuses a page without the token. A babysat model's page gives it a
+# pause with its button. Screenshots go to the build folder.
 #   dashboard_in_browser.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(realpath "$1")
@@ -65,6 +66,20 @@ def objective(trial):
 study.optimize(objective, n_trials=12)
 PY
 
+# A babysat model in the same file (docs/babysit.md): its page has the controls.
+cat >babysat.yaml <<'YAML'
+study: babysat
+storage: sqlite:///study.db
+direction: maximize
+metric: val_acc
+objective:
+  builtin: mlp
+  args: {dataset: spirals, spiral_points: 300, layers: 1, units: 16, optimizer: adam, threads: 1}
+parameters:
+  lr: {type: float, low: 1.0e-4, high: 0.3, scale: log}
+YAML
+"$caviar" babysit babysat.yaml --epochs 3 --set lr=0.01 -q >babysit.log 2>&1 || { cat babysit.log; exit 1; }
+
 "$caviar" dashboard --help | grep -q -- "--port"
 "$caviar" dashboard --storage sqlite:///study.db --port 0 >dashboard.out 2>dashboard.err &
 pids+=($!)
@@ -77,6 +92,7 @@ echo "dashboard at $base"
 study_id() { curl -s "$base/api/studies" | /usr/bin/python3 -c "import json,sys; print([s['id'] for s in json.load(sys.stdin)['studies'] if s['name'] == '$1'][0])"; }
 ours=$(study_id dashboard-test)
 theirs=$(study_id optuna-written)
+babysat=$(study_id babysat)
 
 # The live part: more trials of our study while the pages are open, slowly enough that
 # the browser sees them arrive.
@@ -88,10 +104,18 @@ cat >checks.json <<JSON
            {"path": "/study/$ours", "kind": "study", "live": true},
            {"path": "/study/$ours/trial/0", "kind": "trial"},
            {"path": "/study/$theirs", "kind": "study"},
-           {"path": "/study/$theirs/trial/4", "kind": "trial"}],
+           {"path": "/study/$theirs/trial/4", "kind": "trial"},
+           {"path": "/study/$babysat", "kind": "study", "babysit": true}],
  "missing": ["/study/999", "/study/$ours/trial/99999", "/nope"]}
 JSON
 CAVIAR_SCREENSHOTS=$build node "$source_dir/tests/dashboard_in_browser.mjs" "$source_dir" "$base" checks.json
+
+# The babysat model's page gave a pause (its Pause button): stored in the study, by the dashboard.
+"$caviar" babysit status babysat.yaml --format json | /usr/bin/python3 -c "
+import json, sys
+controls = json.load(sys.stdin)['controls']
+assert [c['action'] for c in controls] == ['pause'] and controls[0]['by'] == 'dashboard', controls
+print('the babysat model page stored a pause')"
 
 # Off loopback: a token is printed and every request without it is refused.
 "$caviar" dashboard --storage sqlite:///study.db --host 0.0.0.0 --port 0 >open.out 2>open.err &

@@ -409,6 +409,7 @@
       reportTrials: 0,
       reportOf: 0,
       lineage: [],
+      babysit: null,     // a babysat model's tree (docs/babysit.md), or null
       fullAt: 0,         // when /api/study/<id> was last read (ms), and its version
       fullVersion: -1,
     };
@@ -478,6 +479,22 @@
       lineagePlot, lineageTable);
     lineageSection.hidden = true;
 
+    // A babysat model (docs/babysit.md): what caviar suggests, the controls (the one thing a
+    // page may write, with the page's control key), what waits to be applied, and its
+    // branches and test accuracy by date (web/report.js's 'babysit' section).
+    const babysitSection = section('babysit-model', 'The babysat model');
+    const babysitState = element('p', 'how');
+    const babysitSuggest = element('p', 'babysit-suggestion');
+    const babysitSuggestText = element('span');
+    const babysitForm = element('div', 'babysit-controls');
+    const babysitMessage = element('p', 'note');
+    const babysitPlots = element('div', 'analysis-root');
+    babysitPlots.style.minHeight = '480px';
+    append(babysitSection, babysitState, babysitSuggest, babysitForm, babysitMessage, babysitPlots);
+    babysitSection.hidden = true;
+    babysitMessage.hidden = true;
+    babysitControlsForm();
+
     // The analysis (web/report.js): one root per section, each drawn on its own.
     const analysisSection = section('analysis', null);
     const analysisBar = element('div', 'analysis-bar');
@@ -499,7 +516,7 @@
     }));
     append(analysisSection, analysisBar, analysisEmpty, ...analysisRoots.values());
 
-    append(main, header, tableSection, historySection, curvesSection, lineageSection, analysisSection);
+    append(main, header, babysitSection, tableSection, historySection, curvesSection, lineageSection, analysisSection);
 
     // ---- the data ----
 
@@ -526,6 +543,7 @@
       S.reportTrials = data.report_trials || 0;
       S.reportOf = data.report_of || 0;
       S.lineage = data.lineage || [];
+      S.babysit = data.babysit || null;
     }
 
     // Merges a /changes answer.
@@ -701,6 +719,119 @@
       });
     }
 
+    // "lr=3e-4 units=64" -> {lr: 0.0003, units: 64}: numbers where they read as numbers.
+    function assignments(text) {
+      const out = {};
+      for (const word of text.split(/[\s,]+/).filter(Boolean)) {
+        const eq = word.indexOf('=');
+        if (eq <= 0) throw new Error('"' + word + '" is not name=value (e.g. lr=3e-4)');
+        const v = word.slice(eq + 1);
+        out[word.slice(0, eq)] = v !== '' && isFinite(Number(v)) ? Number(v) : v;
+      }
+      return out;
+    }
+
+    async function sendControl(body) {
+      const response = await fetch(base + '/babysit', {
+        method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', 'X-Caviar-Control': host.dataset.control || '' },
+      });
+      const text = await response.text();
+      let answer = null;
+      try { answer = JSON.parse(text); } catch (e) { answer = null; }
+      if (!response.ok) throw new Error((answer && answer.error) || text || 'HTTP ' + response.status);
+      return answer.stored;
+    }
+
+    function babysitControlsForm() {
+      const button = (label, make) => {
+        const b = element('button', null, label);
+        b.type = 'button';
+        b.addEventListener('click', () => {
+          let body;
+          try {
+            body = make();
+          } catch (e) {
+            babysitMessage.hidden = false;
+            babysitMessage.textContent = errorText(e);
+            return;
+          }
+          babysitMessage.hidden = false;
+          babysitMessage.textContent = 'sending ' + body.action + '...';
+          sendControl(body).then((stored) => {
+            babysitMessage.textContent = 'stored: ' + stored.action +
+              (stored.to !== null ? ' to step ' + stored.to : '') +
+              (Object.keys(stored.params).length ? ' ' + JSON.stringify(stored.params) : '') +
+              ' (it applies at the next checkpoint, or when caviar babysit next starts)';
+            document.body.dataset.babysitStored = stored.id;
+            setTimeout(() => loadStudy(false), 800);
+          }, (e) => {
+            babysitMessage.textContent = 'not stored: ' + errorText(e);
+          });
+        });
+        return b;
+      };
+      const setValues = element('input');
+      setValues.placeholder = 'lr=3e-4 weight_decay=1e-5';
+      setValues.name = 'babysit-set';
+      const toStep = element('input');
+      toStep.type = 'number';
+      toStep.min = '0';
+      toStep.placeholder = 'step';
+      toStep.name = 'babysit-to';
+      const backValues = element('input');
+      backValues.placeholder = 'lr=1e-4 (optional)';
+      backValues.name = 'babysit-rollback';
+      const accept = button('Accept', () => {
+        const s = S.babysit && S.babysit.suggestion;
+        if (!s) throw new Error('no suggestion now');
+        return { action: s.to !== null ? 'rollback' : 'set', params: s.params, to: s.to, by: 'suggestion', note: s.words };
+      });
+      accept.name = 'babysit-accept';
+      append(babysitSuggest, babysitSuggestText, accept);
+      for (const action of ['pause', 'resume', 'stop']) {
+        const b = button(action[0].toUpperCase() + action.slice(1), () => ({ action: action }));
+        b.name = 'babysit-' + action;
+        babysitForm.appendChild(b);
+      }
+      const setButton = button('Set', () => ({ action: 'set', params: assignments(setValues.value) }));
+      setButton.name = 'babysit-set-button';
+      const backButton = button('Roll back', () => {
+        if (toStep.value === '') throw new Error('roll back to which step?');
+        return { action: 'rollback', to: Number(toStep.value), params: assignments(backValues.value) };
+      });
+      backButton.name = 'babysit-rollback-button';
+      append(babysitForm, ' · ', setValues, setButton, ' · back to ', toStep, backValues, backButton);
+    }
+
+    function drawBabysit() {
+      const tree = S.babysit;
+      babysitSection.hidden = !tree;
+      if (!tree) return Promise.resolve();
+      const segs = tree.segments;
+      const last = segs[segs.length - 1];
+      let paused = null;
+      const waiting = [];
+      for (const c of tree.controls) {
+        if (c.action === 'pause') paused = c.time;
+        if (c.action === 'resume') paused = null;
+        if ((c.action === 'set' || c.action === 'rollback') && c.applied_by === null) waiting.push(c);
+      }
+      babysitState.textContent = segs.length + ' segments; the latest, #' + last.number + ', ' + last.state +
+        ' at step ' + last.stop + '.' + (paused ? ' Paused since ' + paused + ' UTC.' : '') +
+        (waiting.length ? ' Waiting to apply: ' + waiting.map((c) => c.action +
+          (c.to !== null ? ' to step ' + c.to : '') + ' ' + JSON.stringify(c.params)).join('; ') + '.' : '');
+      const s = tree.suggestion;
+      babysitSuggestText.textContent = s ? 'caviar suggests: ' + s.words + ' ' : 'caviar has no suggestion now. ';
+      babysitSuggest.querySelector('button').hidden = !s;
+      purgeAll(babysitPlots);
+      clear(babysitPlots);
+      const data = Object.assign({}, S.report || { params: [], trials: [] }, { babysit: tree });
+      data.metric = metricName();
+      data.direction = S.study.direction;
+      return Promise.resolve(window.caviarReport(babysitPlots, data, { sections: ['babysit'], webgl: 0 }));
+    }
+
     function drawLineage() {
       const members = S.lineage || [];
       lineageSection.hidden = members.length === 0;
@@ -854,6 +985,7 @@
     const historyPart = part(historySection, drawHistory, 2000);
     const curvesPart = part(curvesSection, drawCurves, 2000);
     const lineagePart = part(lineageSection, drawLineage, 10000);
+    const babysitPart = part(babysitSection, drawBabysit, 2000);
     const analysisParts = [...analysisRoots.keys()].map((name) =>
       part(analysisRoots.get(name), () => drawAnalysis(name), 10000));
     let analysisWaiting = false;  // new analysis data not shown: "redraw ... as the study runs" is off
@@ -905,7 +1037,8 @@
     }
 
     function reportNear() {
-      return analysisNear || (lineagePart.near && !lineageSection.hidden);
+      return analysisNear || (lineagePart.near && !lineageSection.hidden) ||
+        (babysitPart.near && !babysitSection.hidden);
     }
 
     if (typeof IntersectionObserver !== 'undefined') {
@@ -962,8 +1095,9 @@
       S.fullAt = Date.now();
       S.fullVersion = S.version;
       lineageSection.hidden = S.lineage.length === 0;
+      babysitSection.hidden = !S.babysit;
       layoutAnalysis();
-      historyPart.stale = curvesPart.stale = lineagePart.stale = true;
+      historyPart.stale = curvesPart.stale = lineagePart.stale = babysitPart.stale = true;
       if (first || analysisLive.checked) for (const p of analysisParts) p.stale = true;
       else analysisWaiting = true;
       if (first) {

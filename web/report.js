@@ -520,7 +520,6 @@
         'the best day, its hover the values in force.');
       const segments = tree.segments;
       const byNumber = new Map(segments.map((g) => [g.number, g]));
-      const trialsByNumber = new Map(data.trials.map((t) => [t.number, t]));
       const branches = new Map();
       for (const g of segments) {
         if (!branches.has(g.branch)) branches.set(g.branch, []);
@@ -540,10 +539,7 @@
         const from = first.restore_trial !== null ? byNumber.get(first.restore_trial) : null;
         if (from && from.value !== null) { x.push(from.stop); y.push(from.value); }
         for (const g of list) {
-          const t = trialsByNumber.get(g.number);
-          const curve = t ? t.curve : [];
-          for (const p of curve) { x.push(p[0]); y.push(p[1]); }
-          if (!curve.length && g.value !== null) { x.push(g.stop); y.push(g.value); }
+          for (const p of g.points) { x.push(p[0]); y.push(p[1]); }
           if (g.origin !== 'continue' && g.value !== null) {
             marks.x.push(g.stop); marks.y.push(g.value);
             marks.text.push('#' + g.number + ' ' + changeText(g));

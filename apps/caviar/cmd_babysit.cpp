@@ -356,21 +356,9 @@ void store(const Opened& o, const BabysitControl& c) {
 
 void control(const std::string& action, const ControlArgs& a) {
   const Opened o = open_babysat(a);
-  json params = parse_assignments(a.values, action);
-  babysit_values(o.space, params, o.fixed);
-  if (action == "rollback") {
-    const BabysitRun run = babysit_run(o.trials);
-    bool found = *a.to == 0;
-    std::string steps = "0";
-    for (const TrialRecord* t : run.path) {
-      const std::int64_t stop = babysit_lineage_of(*t)->value("stop", 0);
-      steps += fmt::format(", {}", stop);
-      found = found || stop == *a.to;
-    }
-    if (!found)
-      throw UsageError("--to", fmt::format("the model's current branch has checkpoints at steps {}, not {}", steps, *a.to));
-  }
-  store(o, make_babysit_control(action, params, a.to));
+  const BabysitControl c = make_babysit_control(action, parse_assignments(a.values, action), a.to);
+  babysit_check(o.space, babysit_run(o.trials), c, o.fixed);
+  store(o, c);
 }
 
 void print_suggestion(const ControlArgs& a, bool accept) {

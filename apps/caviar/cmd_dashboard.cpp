@@ -23,6 +23,7 @@ struct Args {
   StudyLocation where;
   std::string host = "127.0.0.1";
   int port = 8080;
+  bool read_only = false;
 };
 
 CommandRegistrar dashboard_cmd(36, [](CLI::App& app) {
@@ -32,7 +33,8 @@ CommandRegistrar dashboard_cmd(36, [](CLI::App& app) {
       "Open the URL it prints. The pages show every study, each study's trials as they run\n"
       "(best so far, learning curves, a trial table, importance, pairs with the zoom boxes,\n"
       "PBT lineage) and each trial (metrics, stderr, logs); they update by themselves.\n"
-      "It only reads the storage. On 127.0.0.1 (the default) anyone on this machine may\n"
+      "It only reads the storage, but for the controls a babysat model's page gives (caviar\n"
+      "babysit; --read-only refuses them). On 127.0.0.1 (the default) anyone on this machine may\n"
       "open it; on any other address every request needs the token it prints.\n"
       "Ctrl-C stops it. See docs/dashboard.md.");
   add_location_options(cmd, a->where);
@@ -40,6 +42,7 @@ CommandRegistrar dashboard_cmd(36, [](CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--port", a->port, "The port to listen on (0: any free port)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_flag("--read-only", a->read_only, "Refuse a babysat model's controls too: never write to the storage");
   cmd->callback([a] {
     std::optional<Config> config;
     if (!a->where.config.empty()) config = load_config(a->where.config);
@@ -60,11 +63,13 @@ CommandRegistrar dashboard_cmd(36, [](CLI::App& app) {
     DashboardOptions options;
     options.host = a->host;
     options.port = a->port;
-    if (config) options.metrics[config->study.name] = config->command ? config->command->metric : config->metric;
+    if (config) options.metrics[config->study.name] = config->metric;
+    // A babysat model's controls from its page are the one thing written (docs/babysit.md).
+    if (!a->read_only) options.open_writer = [url] { return open_storage(url, OpenMode::Existing); };
     Dashboard dashboard(storage, options);
     dashboard.start();
     fmt::print("caviar dashboard: {} in {}\n", dashboard.url(study), redacted_url(url));
-    fmt::print("(reads only; Ctrl-C stops it)\n");
+    fmt::print("({}; Ctrl-C stops it)\n", a->read_only ? "reads only" : "reads only, but for a babysat model's controls");
     std::fflush(stdout);
     int received = 0;
     sigwait(&stop_signals, &received);

@@ -49,7 +49,7 @@ CommandRegistrar report_cmd(34, [](CLI::App& app) {
     ReportOptions options;
     options.top = a->top;
     options.title = a->title;
-    if (s.config) options.metric = s.config->command ? s.config->command->metric : s.config->metric;
+    if (s.config) options.metric = s.config->metric;
     std::string html = html_report(s.view.record(), space, trials, options);
     std::ofstream file(a->out, std::ios::binary | std::ios::trunc);
     if (!file) throw UsageError(a->out, "cannot write this file");

@@ -52,6 +52,7 @@ std::unique_ptr<Dashboard> start_dashboard(const Config& config, const std::shar
   DashboardOptions options;
   options.port = port;
   options.metrics[config.study.name] = config.metric;
+  options.open_writer = [storage] { return storage; };  // a babysat model's controls
   auto reader = is_memory_url(url) ? storage : open_storage(url, OpenMode::ReadOnly);
   auto dashboard = std::make_unique<Dashboard>(reader, options);
   try {

@@ -93,6 +93,15 @@ struct BabysitRun {
 BabysitRun babysit_run(const std::vector<TrialRecord>& history);
 BabysitRun babysit_run(std::vector<TrialRecord>&& history) = delete;
 
+// The complete segment of the current branch that ended at `step` (its checkpoint), or
+// nullptr for step 0 (from scratch). Throws UsageError listing the steps there are.
+const TrialRecord* babysit_checkpoint_at(const BabysitRun& run, std::int64_t step);
+// Checks a control against the model as it stands (what `caviar babysit set|rollback` and
+// the dashboard do before storing one): its values (babysit_values) and, for a rollback,
+// a checkpoint at `to` on the current branch. Throws UsageError.
+void babysit_check(const SearchSpace& space, const BabysitRun& run, const BabysitControl& control,
+                   const std::vector<std::string>& fixed);
+
 // The lineage a babysat segment stores ("caviar:babysit"), or nullptr.
 const json* babysit_lineage_of(const TrialRecord& trial);
 

@@ -71,7 +71,7 @@ struct Config {
   StudyOptions study;
   std::optional<CommandObjective> command;
   json builtin;                 // objective: {builtin: name, args: {...}}; null if none
-  std::string metric;           // the optimised value (for builtins; commands: command->metric)
+  std::string metric;           // the optimised value's name (a command's: also command->metric)
   int parallel = 1;             // with gpus and no budget.parallel: their slots
   bool parallel_given = false;  // budget.parallel in the file
   Resources resources;

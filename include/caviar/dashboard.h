@@ -9,8 +9,9 @@
 // tail, the logs in its folder). A JSON API under /api/ feeds them, and server-sent events
 // (/api/study/<id>/events) tell an open page that its study changed.
 //
-// Watching is reading: the dashboard opens nothing for writing and writes nothing to the
-// store. It follows each study a page asked about within `follow_for` (or has an event
+// Watching is reading: the dashboard writes nothing to the store but the controls a page
+// gives a babysat model (through options.open_writer, when given; each needs the page's
+// control key, a secret in the page itself, so that no other site's page can give one). It follows each study a page asked about within `follow_for` (or has an event
 // stream open on) (detail::StudyWatch): every `poll` it reads the trials that are new
 // since its last look and those it last saw running, and keeps a compact copy, so answers
 // are bounded in size and time however large the study. A study no page asks about is
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +45,10 @@ struct DashboardOptions {
   // What a study's value is called ("val_loss"), by study name, for the pages' labels
   // (a config's `metric:`); "value" for the others.
   std::map<std::string, std::string> metrics;
+  // The one thing a page may write: a babysat model's controls (POST
+  // /api/study/<id>/babysit, docs/babysit.md), through the storage this opens (called once,
+  // at the first control). Null: the dashboard refuses them (403) and never writes.
+  std::function<std::shared_ptr<Storage>()> open_writer;
 };
 
 class Dashboard {

@@ -42,7 +42,8 @@ std::string pbt_lineage_table(const std::vector<TrialRecord>& trials);
 // A babysat run (include/caviar/babysit.h) as a tree, for `caviar trials --lineage`, the
 // report and the dashboard, or null if the study has none:
 //   {"segments": [{number, state, value, step, stop, branch, parent_trial, restore_trial,
-//     origin, changes, note, test_acc, ended, params}, ...] (by number),
+//     origin, changes, note, rejected, rerun_of, reason, test_acc, ended, params, points:
+//     [[step, value], ...] what it reported}, ...] (by number),
 //    "curve": [{step, trial, value, train_loss, val_loss, val_acc, test_acc, time}] (the
 //     current branch), "best_day": the complete segment with the highest test accuracy
 //     (else the best value), "controls": [{id, action, params, to, time, by, note,

@@ -1,6 +1,7 @@
 // The lineage of PBT's members and of a babysat model, as JSON and as tables
 // (include/caviar/export.h).
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/core.h>
@@ -107,6 +108,9 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
     if (auto c = l.find("controls"); c != l.end() && c->is_array())
       for (const json& id : *c)
         if (id.is_string()) applied_by.emplace(id.get<std::string>(), t->number);
+    json points = json::array();  // what it reported, [step, value]
+    for (const auto& [step, v] : t->intermediate)
+      if (std::isfinite(v)) points.push_back({step, v});
     segments.push_back({{"number", t->number},
                         {"state", to_string(t->state)},
                         {"value", or_null(t->value)},
@@ -123,7 +127,8 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
                         {"reason", t->reason_line()},
                         {"test_acc", or_null(test)},
                         {"ended", t->finished ? json(detail::format_time(*t->finished, true)) : json(nullptr)},
-                        {"params", params}});
+                        {"params", params},
+                        {"points", points}});
     if (t->state != TrialState::Complete) continue;
     if (test && (!best_test || *test > *best_test)) {
       best_test = test;

@@ -23,7 +23,9 @@
 #include "analysis/dashboard/study_watch.h"
 #include "analysis/web_assets.h"
 #include "caviar/attributes.h"
+#include "caviar/babysit.h"
 #include "caviar/error.h"
+#include "caviar/study_view.h"
 
 namespace caviar {
 
@@ -94,15 +96,17 @@ void send_not_found(httplib::Response& res, const std::string& what) {
 
 // The one page shell; web/dashboard.js draws the page named by data-page, and loads
 // plotly.js and web/report.js itself when a page first draws a plot.
+// `control`: the key a page sends with a babysat model's control (X-Caviar-Control), in the
+// page itself so that only a page this server served (same origin) can read it.
 void send_shell(httplib::Response& res, const std::string& page, const std::string& study,
-                const std::string& trial) {
+                const std::string& trial, const std::string& control) {
   res.set_header("Cache-Control", "no-store");
   res.set_content(
       fmt::format("<!doctype html><html><head><meta charset=\"utf-8\"><title>caviar dashboard</title>"
                   "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/assets/dashboard.css\">"
-                  "</head><body><div id=\"caviar-dashboard\" data-page=\"{}\" data-study=\"{}\" data-trial=\"{}\">"
-                  "</div><script src=\"/assets/dashboard.js\"></script></body></html>",
-                  page, study, trial),
+                  "</head><body><div id=\"caviar-dashboard\" data-page=\"{}\" data-study=\"{}\" data-trial=\"{}\" "
+                  "data-control=\"{}\"></div><script src=\"/assets/dashboard.js\"></script></body></html>",
+                  page, study, trial, control),
       "text/html; charset=utf-8");
 }
 
@@ -179,6 +183,9 @@ json trial_json(const TrialRecord& t) {
 struct Dashboard::Impl {
   std::shared_ptr<Storage> storage;
   DashboardOptions options;
+  std::string control = make_token();  // the key of a page's controls (send_shell)
+  std::mutex writer_mutex;
+  std::shared_ptr<Storage> writer;      // opened at the first control
   httplib::Server server;
   std::thread listener, looker;
   int port = 0;
@@ -391,11 +398,11 @@ void Dashboard::Impl::routes() {
   });
 
   // ---- pages ----
-  s.Get("/", [](const httplib::Request&, httplib::Response& res) { send_shell(res, "studies", "", ""); });
+  s.Get("/", [this](const httplib::Request&, httplib::Response& res) { send_shell(res, "studies", "", "", control); });
   s.Get(R"(/study/(\d{1,18}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = whole<std::int64_t>(req.matches[1]);
     if (!id || !watch(*id, false)) return send_not_found(res, fmt::format("No study with id {}.", std::string(req.matches[1])));
-    send_shell(res, "study", std::to_string(*id), "");
+    send_shell(res, "study", std::to_string(*id), "", control);
   });
   s.Get(R"(/study/(\d{1,18})/trial/(\d{1,9}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto id = whole<std::int64_t>(req.matches[1]);
@@ -403,7 +410,7 @@ void Dashboard::Impl::routes() {
     if (!id || !number || !watch(*id, false) || !storage->trial(*id, *number))
       return send_not_found(res, fmt::format("No trial {} in study {}.", std::string(req.matches[2]),
                                              std::string(req.matches[1])));
-    send_shell(res, "trial", std::to_string(*id), std::to_string(*number));
+    send_shell(res, "trial", std::to_string(*id), std::to_string(*number), control);
   });
   auto asset = [&s](const char* path, std::string_view body, const char* type) {
     s.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
@@ -491,6 +498,43 @@ void Dashboard::Impl::routes() {
     if (auto w = with_watch(req, res)) stream(res, w->record().id);
   });
   s.Get("/api/events", [this](const httplib::Request&, httplib::Response& res) { stream(res, std::nullopt); });
+
+  // A babysat model's control, from its study page: {"action", "params", "to", "note", "by"}.
+  s.Post(R"(/api/study/(\d{1,18})/babysit)", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!same_secret(req.get_header_value("X-Caviar-Control"), control))
+      return send_error(res, 403, "a control needs the key of a page this dashboard served (X-Caviar-Control)");
+    if (!options.open_writer) return send_error(res, 403, "this dashboard only reads; steer with `caviar babysit`");
+    auto id = whole<std::int64_t>(req.matches[1]);
+    auto w = id ? watch(*id, true) : nullptr;
+    if (!w) return send_error(res, 404, "no such study");
+    const json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) throw UsageError("body", "not a JSON object");
+    auto text = [&](const char* key, const char* fallback) {
+      auto it = body.find(key);
+      if (it == body.end() || it->is_null()) return std::string(fallback);
+      if (!it->is_string()) throw UsageError(key, "must be a string");
+      return it->get<std::string>();
+    };
+    std::optional<std::int64_t> to;
+    if (auto it = body.find("to"); it != body.end() && !it->is_null()) {
+      if (!it->is_number_integer()) throw UsageError("to", "must be a whole number");
+      to = it->get<std::int64_t>();
+    }
+    const std::string by = text("by", "dashboard");
+    if (by != "dashboard" && by != "suggestion") throw UsageError("by", "is dashboard or suggestion");
+    const BabysitControl c =
+        make_babysit_control(text("action", ""), body.value("params", json::object()), to, by, text("note", ""));
+    std::lock_guard lock(writer_mutex);
+    if (!writer) writer = options.open_writer();
+    const std::vector<TrialRecord> trials = writer->trials(*id);
+    const BabysitRun run = babysit_run(trials);
+    if (run.segments.empty()) throw UsageError("study", "no model is babysat in it");
+    const auto record = writer->find_study(w->record().name);
+    if (!record) return send_error(res, 404, "no such study");
+    babysit_check(stored_space(record->system_attrs, trials), run, c, {});
+    writer->set_study_attr(*id, babysit_control_key(c), babysit_control_json(c));
+    res.set_content(json{{"stored", babysit_control_json(c)}}.dump(), "application/json");
+  });
 
   // Everything else.
   s.Get(".*", [](const httplib::Request& req, httplib::Response& res) {

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "caviar/attributes.h"
+#include "caviar/babysit.h"
 #include "caviar/error.h"
 #include "caviar/export.h"
 #include "caviar/pbt.h"
@@ -52,15 +53,17 @@ struct StudyWatch::Row {
   std::vector<std::pair<std::int64_t, double>> curve;  // at most kCurvePoints, last kept
   std::string reason;           // one line, bounded
   json lineage;                 // the "caviar:pbt" attribute, or null
+  json babysit;                 // a babysat segment: {"lineage", "test_acc"}, or null
 
   bool same_as(const Row& o) const {
     auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
     return state == o.state && same(value, o.value) && finished_ms == o.finished_ms && curve == o.curve &&
-           reason == o.reason && lineage == o.lineage;
+           reason == o.reason && lineage == o.lineage && babysit == o.babysit;
   }
   std::size_t bytes() const {
     return sizeof(Row) + params.capacity() * sizeof(double) + curve.capacity() * sizeof(curve[0]) +
-           reason.capacity() + (lineage.is_null() ? 0 : lineage.dump().size() * 3);
+           reason.capacity() + (lineage.is_null() ? 0 : lineage.dump().size() * 3) +
+           (babysit.is_null() ? 0 : babysit.dump().size() * 3);
   }
 };
 
@@ -176,6 +179,11 @@ StudyWatch::Row StudyWatch::make_row(const TrialRecord& t) const {
   }
   row.reason = t.reason_line().substr(0, 300);
   if (const json* l = pbt_lineage_of(t)) row.lineage = *l;
+  if (const json* l = babysit_lineage_of(t)) {
+    json test = t.system_attrs.value(attr::kTestAcc, json(nullptr));
+    if (const auto m = t.last_metrics(); test.is_null() && m.count("test_acc")) test = m.at("test_acc");
+    row.babysit = {{"lineage", *l}, {"test_acc", test}};
+  }
   return row;
 }
 
@@ -191,6 +199,12 @@ TrialRecord StudyWatch::as_record(const Row& row) const {
     if (!std::isnan(row.params[i])) t.params[names_[i]] = row.params[i];
   t.parameters = space_.by_name();
   if (!row.lineage.is_null()) t.system_attrs[attr::kPbt] = row.lineage;
+  if (!row.babysit.is_null()) {
+    t.system_attrs[attr::kBabysit] = row.babysit["lineage"];
+    if (row.babysit["test_acc"].is_number()) t.system_attrs[attr::kTestAcc] = row.babysit["test_acc"];
+    for (const auto& [step, v] : row.curve) t.intermediate[step] = v;
+    if (row.finished_ms) t.finished = Clock::time_point(std::chrono::milliseconds(row.finished_ms));
+  }
   return t;
 }
 
@@ -346,9 +360,11 @@ json StudyWatch::page(std::uint64_t* made_at) const {
   }
   out["report_trials"] = sample.size();
   out["report_of"] = present;
-  std::vector<TrialRecord> members;
-  for (const auto& row : rows_)
+  std::vector<TrialRecord> members, babysat;
+  for (const auto& row : rows_) {
     if (row && !row->lineage.is_null()) members.push_back(as_record(*row));
+    if (row && !row->babysit.is_null()) babysat.push_back(as_record(*row));
+  }
   const StudyRecord record = record_;
   const SearchSpace space = space_;
   // The analysis (fANOVA among it) runs on the copies, without holding up the looks.
@@ -357,6 +373,15 @@ json StudyWatch::page(std::uint64_t* made_at) const {
   options.metric = metric_;
   out["report"] = space.empty() ? json(nullptr) : report_data(record, space, sample, options);
   out["lineage"] = members.empty() ? json::array() : pbt_lineage(members);
+  // A babysat model: its tree, and what caviar would change now (docs/babysit.md).
+  out["babysit"] = babysat.empty() ? json(nullptr) : babysit_tree(babysat, record.system_attrs, record.direction);
+  if (!babysat.empty() && !space.empty()) {
+    const BabysitRun run = babysit_run(babysat);
+    const auto s = babysit_suggest(space, record.direction, BabysitOptions{}, run, metric_.empty() ? "value" : metric_);
+    out["babysit"]["suggestion"] =
+        s ? json{{"kind", s->kind}, {"params", s->params}, {"to", s->to ? json(*s->to) : json(nullptr)}, {"words", s->words}}
+          : json(nullptr);
+  }
   return out;
 }
 

@@ -215,6 +215,24 @@ BabysitRun babysit_run(const std::vector<TrialRecord>& history) {
   return run;
 }
 
+const TrialRecord* babysit_checkpoint_at(const BabysitRun& run, std::int64_t step) {
+  if (step == 0) return nullptr;
+  std::string steps;
+  for (const TrialRecord* t : run.path) {
+    const std::int64_t stop = lineage_int(*babysit_lineage_of(*t), "stop");
+    if (stop == step) return t;
+    steps += fmt::format(", {}", stop);
+  }
+  throw UsageError(fmt::format("rollback --to {}", step),
+                   fmt::format("the model's current branch has checkpoints at steps 0{}", steps));
+}
+
+void babysit_check(const SearchSpace& space, const BabysitRun& run, const BabysitControl& control,
+                   const std::vector<std::string>& fixed) {
+  babysit_values(space, control.params, fixed);
+  if (control.action == "rollback") babysit_checkpoint_at(run, *control.to);
+}
+
 // ---- Suggestions ----
 
 std::optional<BabysitSuggestion> babysit_suggest(const SearchSpace& space, Direction direction,
@@ -416,15 +434,7 @@ BabysitDecision babysit_next(const SearchSpace& space, Direction direction, cons
     try {
       const Params values = babysit_values(space, c->params, fixed);
       if (c->action == "rollback") {
-        const TrialRecord* at = nullptr;
-        for (const TrialRecord* t : run.path)
-          if (lineage_int(*babysit_lineage_of(*t), "stop") == *c->to) at = t;
-        if (!at && *c->to != 0) {
-          std::string steps;
-          for (const TrialRecord* t : run.path) steps += fmt::format(", {}", lineage_int(*babysit_lineage_of(*t), "stop"));
-          throw UsageError(fmt::format("rollback --to {}", *c->to),
-                           fmt::format("the current branch has checkpoints at steps 0{}", steps));
-        }
+        const TrialRecord* at = babysit_checkpoint_at(run, *c->to);
         // Back to that checkpoint with the values it was trained with (the branch's
         // first values for step 0), then the ones given.
         restore = at;

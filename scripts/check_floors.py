@@ -35,7 +35,7 @@ PUBLIC = {
     "storage.h": "storage",
     "study.h": "study", "study_view.h": "study", "config.h": "study", "export.h": "study",
     "objective.h": "study",
-    "importance.h": "analysis", "report.h": "analysis", "dashboard.h": "analysis",
+    "importance.h": "analysis", "report.h": "analysis", "dashboard.h": "analysis", "compare.h": "analysis",
     "executor.h": "run", "tuner.h": "run",
 }
 

@@ -24,6 +24,7 @@ Where to look next:
   $caviar dashboard $config              the study's live pages again (docs/dashboard.md)
   $caviar report $config --out report.html    every plot of the study in one offline page
   $caviar zoom $config --out narrowed.yaml    the region that worked, as the next round's config
+  $caviar babysit $config --epochs 24    the best trial's values as one model, watched and steered by hand (docs/babysit.md)
   $caviar train --lr 0.003 --epochs 10   train the MLP once with your own hyperparameters
   examples/quickstart/study.yaml         tune your own training command (any language)
   docs/config.md, docs/protocol.md       the config file and the trial protocol

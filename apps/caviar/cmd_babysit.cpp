@@ -319,12 +319,7 @@ struct Opened {
 };
 
 Opened open_babysat(const ControlArgs& a) {
-  StudyLocation where;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(a.study, ec)) where.config = a.study;
-  else where.study = a.study;
-  where.storage = a.storage;
-  OpenedStudy opened = open_existing_study(where);
+  OpenedStudy opened = open_existing_study(location_of(a.study, a.storage));
   std::vector<TrialRecord> trials = opened.view.trials();
   SearchSpace space = opened.view.space(trials);
   Opened out{std::move(opened), std::move(trials), std::move(space), "value", {}, {}};

@@ -53,34 +53,13 @@ std::string next_name(const std::string& name) {
   return name + "-zoom1";
 }
 
-// A word that reads back as the same string unquoted (config.cpp's scalar rules).
-bool plain_word(const std::string& s) {
-  static const std::set<std::string> special = {"true", "True", "TRUE", "false", "False", "FALSE",
-                                                "null", "Null", "NULL"};
-  if (s.empty() || special.count(s)) return false;
-  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
-  if (!letter(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    return letter(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-  });
-}
-
-// A YAML scalar that reads back as `v` ("1e-3" as a string stays quoted).
-std::string scalar(const json& v) {
-  if (v.is_number_float()) return detail::shortest(v.get<double>());
-  if (v.is_string() && plain_word(v.get<std::string>())) return v.get<std::string>();
-  return v.dump();  // integers, booleans, null, and strings as "..." (JSON escapes are YAML's)
-}
-
-std::string key(const std::string& name) { return plain_word(name) ? name : json(name).dump(); }
-
 // study:, storage: and direction: of a config written from --storage/--study. A password
 // in the URL is not written (libpq reads it from PGPASSWORD or ~/.pgpass instead).
 std::string storage_lines(const std::string& url, const std::string& study, const std::string& direction) {
   const std::string kept = url_without_password(url);
   return fmt::format("study: {}\n{}storage: {}\ndirection: {}\n", study,
                      kept == url ? "" : "# the storage's password is not written here: give it in PGPASSWORD or ~/.pgpass\n",
-                     scalar(json(kept)), direction);
+                     yaml_scalar(json(kept)), direction);
 }
 
 // A value for a comment: floats to 4 significant digits.
@@ -91,7 +70,7 @@ std::string brief(const Parameter& p, double internal) {
 std::string range_text(const Parameter& p) {
   if (p.type == ParamType::Choice) {
     std::string list;
-    for (const auto& c : p.choices) list += (list.empty() ? "" : ", ") + scalar(c);
+    for (const auto& c : p.choices) list += (list.empty() ? "" : ", ") + yaml_scalar(c);
     return "[" + list + "]";
   }
   return fmt::format("[{}, {}]", p.text(p.low), p.text(p.high));
@@ -114,7 +93,7 @@ std::string parameters_block(const SearchSpace& narrowed, const SearchSpace& ori
     std::string note = "was " + range_text(original.at(p.name));
     if (best && best->params.count(p.name))
       note += "; best trial: " + brief(original.at(p.name), best->params.at(p.name));
-    out += fmt::format("  {}: {{{}}}  # {}\n", key(p.name), d, note);
+    out += fmt::format("  {}: {{{}}}  # {}\n", yaml_key(p.name), d, note);
   }
   for (const auto& p : original.params())
     if (!narrowed.find(p.name))
@@ -152,7 +131,7 @@ std::string replace_in_text(const std::string& text, const std::string& study,
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (i == begin) out += parameters;
     if (i >= begin && i < end) continue;
-    out += i == study_line ? "study: " + key(study) : lines[i];
+    out += i == study_line ? "study: " + yaml_key(study) : lines[i];
     out += "\n";
   }
   return out;
@@ -180,7 +159,7 @@ std::string config_afresh(const json& raw, const std::string& study, const std::
     } else if (v.is_null()) {
       e << YAML::Null;
     } else {
-      e << scalar(v);  // a number in its shortest form
+      e << yaml_scalar(v);  // a number in its shortest form
     }
   };
   json rest = raw;
@@ -268,7 +247,7 @@ CommandRegistrar zoom_cmd(35, [](CLI::App& app) {
     } else {
       text = header + "# objective:, sampler: and budget: are not stored with a study: add them "
                       "before `caviar tune`.\n" +
-             storage_lines(storage_url(a->where.storage, nullptr), key(study),
+             storage_lines(storage_url(a->where.storage, nullptr), yaml_key(study),
                            to_string(s.view.record().direction)) +
              parameters;
     }

@@ -3,11 +3,16 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <set>
 
 #include <fmt/core.h>
 
+#include "base/format.h"
 #include "caviar/dashboard.h"
 #include "caviar/error.h"
 #include "caviar/storage.h"
@@ -18,6 +23,39 @@ void add_location_options(CLI::App* cmd, StudyLocation& where) {
   cmd->add_option("config", where.config, "The study's config file (YAML)");
   cmd->add_option("--storage", where.storage, "Storage URL, e.g. sqlite:///caviar.db");
   cmd->add_option("--study", where.study, "Study name");
+}
+
+// A word that reads back as the same string unquoted (config.cpp's scalar rules).
+namespace {
+bool plain_word(const std::string& s) {
+  static const std::set<std::string> special = {"true", "True", "TRUE", "false", "False", "FALSE",
+                                                "null", "Null", "NULL"};
+  if (s.empty() || special.count(s)) return false;
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!letter(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return letter(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  });
+}
+
+}  // namespace
+
+// A YAML scalar that reads back as `v` ("1e-3" as a string stays quoted).
+std::string yaml_scalar(const json& v) {
+  if (v.is_number_float()) return detail::shortest(v.get<double>());
+  if (v.is_string() && plain_word(v.get<std::string>())) return v.get<std::string>();
+  return v.dump();  // integers, booleans, null, and strings as "..." (JSON escapes are YAML's)
+}
+
+std::string yaml_key(const std::string& name) { return plain_word(name) ? name : json(name).dump(); }
+
+StudyLocation location_of(const std::string& word, const std::string& storage) {
+  StudyLocation where;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(word, ec)) where.config = word;
+  else where.study = word;
+  where.storage = storage;
+  return where;
 }
 
 void add_format_option(CLI::App* cmd, std::string& format) {

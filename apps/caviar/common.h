@@ -25,6 +25,10 @@ struct StudyLocation {
 
 void add_location_options(CLI::App* cmd, StudyLocation& where);
 
+// A study named by one word: a config file when `word` is one, else a study's name (in
+// `storage`, or the default storage).
+StudyLocation location_of(const std::string& word, const std::string& storage);
+
 struct OpenedStudy {
   StudyView view;
   std::optional<Config> config;
@@ -40,6 +44,11 @@ OpenedStudy open_existing_study(const StudyLocation& where);
 
 // --format table|csv|json
 void add_format_option(CLI::App* cmd, std::string& format);
+
+// A YAML scalar that reads back as `v` (a string such as "1e-3" stays quoted; a float in
+// its shortest round-trip form), and a mapping key that reads back as `name`.
+std::string yaml_scalar(const json& v);
+std::string yaml_key(const std::string& name);
 
 // The dashboard beside a study (caviar tune/babysit --dashboard): it reads the study
 // through a storage of its own, opened for reading (the in-process one, for a memory

@@ -7,7 +7,7 @@
 // Everything is stored in the study, nothing lives in the babysitting process:
 //   the segments   trials with the system attribute "caviar:babysit" (their lineage:
 //                  segment, step, stop, branch, parent_trial, restore_trial, changes,
-//                  origin, controls, note, attempt, rerun_of; see BabysitDecision);
+//                  origin, controls, rejected, note, rerun_of; see BabysitDecision);
 //   the controls   what a person asked for (set, rollback, pause, resume, stop), one study
 //                  system attribute each, "caviar:babysit:control:<id>" (BabysitControl),
 //                  written by `caviar babysit set ...` or the dashboard while the model
@@ -154,9 +154,10 @@ struct BabysitDecision {
   //    step), "stop", "branch" (0, then one more per rollback), "parent_trial" (the
   //    segment before it: the last that counts, or null), "restore_trial" (whose
   //    checkpoint it continues, or null), "changes" ({name: [old, new]} user values),
-  //    "origin" (start | continue | set | rollback | suggestion | auto | rerun), "controls"
-  //    (the ids of the controls it applies), "note" (a suggestion's words), "attempt",
-  //    "rerun_of"}
+  //    "origin" (start | continue | set | rollback | suggestion | auto), "controls" (the
+  //    ids of the controls it applies), "rejected" ([{id, why}]: controls that could not
+  //    apply), "note" (a suggestion's words), "rerun_of" (the segment caviar failed that
+  //    it runs again, or null)}
   // and the checkpoint folder to copy ("" from scratch).
   Params params;
   json lineage;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "caviar/storage.h"
+#include "support/checkpoint_objective.h"
 #include "support/cli.h"
 #include "support/files.h"
 
@@ -24,35 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CaviarProcess;
+using testing::cli_json;
+using testing::write_objective;
 using testing::CliResult;
 using testing::poll_until;
 using testing::read_file;
 using testing::run_caviar;
 using testing::TempDir;
 using testing::write_file;
-
-// The loss starts at 10 (or at the restored value) and falls by lr each epoch; awk prints
-// 17 digits, so the stored values are the exact doubles.
-void write_objective(const fs::path& dir) {
-  write_file(dir / "obj.sh", R"(#!/bin/sh
-loss=10; epoch=0
-if [ -n "$CAVIAR_RESTORE_FROM" ]; then read loss epoch < "$CAVIAR_RESTORE_FROM/state" || exit 4; fi
-if [ "$epoch" != "$CAVIAR_START_AT" ]; then echo "restored epoch $epoch, not $CAVIAR_START_AT" >&2; exit 3; fi
-exec awk -v loss="$loss" -v e="$epoch" -v stop="$CAVIAR_STOP_AT" -v lr="$CAVIAR_PARAM_LR" \
-  -v out="$CAVIAR_CHECKPOINT_DIR/state" -v nap="${NAP:-0}" 'BEGIN {
-  while (e < stop) {
-    e++; loss -= lr; printf "epoch=%d loss=%.17g\n", e, loss; fflush()
-    if (nap > 0) system("sleep " nap)
-  }
-  printf "%.17g %d\n", loss, e > out; close(out) }'
-)");
-}
-
-json cli_json(const fs::path& dir, std::vector<std::string> args) {
-  CliResult run = run_caviar(dir, std::move(args));
-  EXPECT_EQ(run.rc, 0) << run.describe();
-  return json::parse(run.out);
-}
 
 // The babysat model's segments, as `caviar babysit status --format json` gives them.
 json segments(const fs::path& dir) { return cli_json(dir, {"babysit", "status", "cfg.yaml", "--format", "json"})["segments"]; }

@@ -27,6 +27,7 @@
 #include "caviar/storage.h"
 #include "caviar/study.h"
 #include "caviar/tuner.h"
+#include "support/checkpoint_objective.h"
 #include "support/cli.h"
 #include "support/files.h"
 
@@ -35,6 +36,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CaviarProcess;
+using testing::cli_json;
+using testing::write_objective;
 using testing::CliResult;
 using testing::read_file;
 using testing::run_caviar;
@@ -43,27 +46,6 @@ using testing::write_file;
 using SteadyClock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- end to end: a command
-
-// A trial command whose "loss" lives in its checkpoint: it starts at 10 (or at the
-// restored value) and falls by lr every epoch. awk prints 17 digits, so the values that
-// caviar stores are the exact doubles.
-fs::path write_objective(const fs::path& dir) {
-  const fs::path script = dir / "obj.sh";
-  write_file(script, R"(#!/bin/sh
-loss=10; epoch=0
-if [ -n "$CAVIAR_RESTORE_FROM" ]; then read loss epoch < "$CAVIAR_RESTORE_FROM/state" || exit 4; fi
-if [ "$epoch" != "$CAVIAR_START_AT" ]; then echo "restored epoch $epoch, not $CAVIAR_START_AT" >&2; exit 3; fi
-exec awk -v loss="$loss" -v e="$epoch" -v stop="$CAVIAR_STOP_AT" -v lr="$CAVIAR_PARAM_LR" \
-  -v out="$CAVIAR_CHECKPOINT_DIR/state" -v nap="${NAP:-0}" 'BEGIN {
-  while (e < stop) {
-    e++; loss -= lr; printf "epoch=%d loss=%.17g\n", e, loss; fflush()
-    if (nap > 0) system("sleep " nap)
-  }
-  printf "%.17g %d\n", loss, e > out; close(out) }'
-)");
-  fs::permissions(script, fs::perms::owner_all);
-  return script;
-}
 
 std::string command_config(const std::string& extra) {
   return "study: pbt\n"
@@ -76,11 +58,6 @@ std::string command_config(const std::string& extra) {
          "sampler: {name: random, seed: 5}\n" + extra;
 }
 
-json cli_json(const fs::path& dir, std::vector<std::string> args) {
-  CliResult run = run_caviar(dir, std::move(args));
-  EXPECT_EQ(run.rc, 0) << run.describe();
-  return json::parse(run.out);
-}
 
 // Every complete segment continues exactly from the checkpoint its lineage names: its
 // first report is that checkpoint's loss minus its own lr (not 10 − lr, a fresh start).

@@ -84,7 +84,8 @@ const Parameter* lr_parameter(const SearchSpace& space, const BabysitOptions& op
   return nullptr;
 }
 
-std::string value_text(const Parameter& p, double internal) { return fmt::format("{:.4g}", internal); }
+// A value in a suggestion's words: 4 significant digits.
+std::string value_text(double v) { return fmt::format("{:.4g}", v); }
 
 // A nudged float rounded to 3 significant digits (0.0167, not 0.016666666666666666), kept
 // inside its range; ints and stepped values are on their grid already.
@@ -247,11 +248,10 @@ std::optional<BabysitSuggestion> babysit_suggest(const SearchSpace& space, Direc
     const double from = current.at(lr->name), to = three_digits(*lr, lr->scaled(from, 1.0 / 3.0));
     if (!(to < from)) return std::nullopt;  // already at its lowest
     s.params[lr->name] = lr->external(to);
-    s.words = fmt::format("{}: lower {} from {} to {}{}", why, lr->name, value_text(*lr, from), value_text(*lr, to),
+    s.words = fmt::format("{}: lower {} from {} to {}{}", why, lr->name, value_text(from), value_text(to),
                           s.to ? fmt::format(" and go back to step {}", *s.to) : "");
     return s;
   };
-  const json& lineage = *babysit_lineage_of(*last);
   if (last->state == TrialState::Failed) {
     BabysitSuggestion s{"failed", json::object(), run.head ? lineage_int(*babysit_lineage_of(*run.head), "stop") : 0, ""};
     return lower_lr(s, fmt::format("segment #{} failed ({})", last->number, last->reason_line()));
@@ -263,7 +263,7 @@ std::optional<BabysitSuggestion> babysit_suggest(const SearchSpace& space, Direc
   for (const TrialRecord* t : run.path) {
     const json& l = *babysit_lineage_of(*t);
     const std::string origin = l.value("origin", "");
-    if (origin != "continue" && origin != "rerun") changed_at = lineage_int(l, "step");
+    if (origin != "continue") changed_at = lineage_int(l, "step");
   }
   const auto& curve = run.curve;
   const std::int64_t since = curve.back().step - changed_at;
@@ -327,8 +327,8 @@ std::optional<BabysitSuggestion> babysit_suggest(const SearchSpace& space, Direc
       BabysitSuggestion s{"overfitting", {{name, p->external(to)}}, std::nullopt, ""};
       s.words = fmt::format("the validation loss rises ({:.4g} -> {:.4g}) while the training loss falls "
                             "({:.4g} -> {:.4g}): more regularisation, {} from {} to {}",
-                            *a.val_loss, *b.val_loss, *a.train_loss, *b.train_loss, name, value_text(*p, from),
-                            value_text(*p, to));
+                            *a.val_loss, *b.val_loss, *a.train_loss, *b.train_loss, name, value_text(from),
+                            value_text(to));
       return s;
     }
   }
@@ -345,9 +345,9 @@ std::optional<BabysitSuggestion> babysit_suggest(const SearchSpace& space, Direc
     BabysitSuggestion s{"restart", {{lr->name, lr->external(current.at(lr->name))}}, 0, ""};
     s.words = fmt::format("{} has not improved for {} steps, and its first steps ran at {} {}, {:.3g} times the {} "
                           "it has now: start over from step 0 with {} {}",
-                          metric, window, lr->name, value_text(*lr, root->params.at(lr->name)),
-                          root->params.at(lr->name) / current.at(lr->name), value_text(*lr, current.at(lr->name)),
-                          lr->name, value_text(*lr, current.at(lr->name)));
+                          metric, window, lr->name, value_text(root->params.at(lr->name)),
+                          root->params.at(lr->name) / current.at(lr->name), value_text(current.at(lr->name)),
+                          lr->name, value_text(current.at(lr->name)));
     return s;
   }
   return lower_lr(BabysitSuggestion{"plateau", json::object(), std::nullopt, ""},
@@ -456,9 +456,7 @@ BabysitDecision babysit_next(const SearchSpace& space, Direction direction, cons
       note = s->words;
       how = "auto";
       if (s->to) {  // back to that step's checkpoint (step 0: from scratch)
-        restore = nullptr;
-        for (const TrialRecord* t : run.path)
-          if (lineage_int(*babysit_lineage_of(*t), "stop") == *s->to) restore = t;
+        restore = babysit_checkpoint_at(run, *s->to);
         branch = branches;
       }
     }
@@ -502,7 +500,6 @@ BabysitDecision babysit_next(const SearchSpace& space, Direction direction, cons
                  {"controls", ids},
                  {"rejected", rejected},
                  {"note", note},
-                 {"attempt", 1},
                  {"rerun_of", nullptr}};
   if (restore) out.restore_source = checkpoint_of(restore->number);
   return out;

@@ -34,7 +34,7 @@ PUBLIC = {
     "zoom.h": "algorithms",
     "storage.h": "storage",
     "study.h": "study", "study_view.h": "study", "config.h": "study", "export.h": "study",
-    "objective.h": "study",
+    "objective.h": "study", "retune.h": "study",
     "importance.h": "analysis", "report.h": "analysis", "dashboard.h": "analysis", "compare.h": "analysis",
     "executor.h": "run", "tuner.h": "run",
 }

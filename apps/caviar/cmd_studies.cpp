@@ -1,6 +1,9 @@
 // caviar studies: list the studies in a storage.
+#include <algorithm>
+
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/storage.h"
 #include "command.h"
 #include "common.h"
@@ -24,7 +27,10 @@ CommandRegistrar registrar(20, [](CLI::App& app) {
       rows.push_back({{"name", s.name}, {"direction", to_string(s.direction)},
                       {"trials", c.total()}, {"complete", c.complete}, {"pruned", c.pruned},
                       {"failed", c.failed}, {"running", c.running},
-                      {"best", best ? json(*best) : json(nullptr)}});
+                      {"best", best ? json(*best) : json(nullptr)},
+                      {"retuned_from", s.system_attrs.contains(attr::kRetune) && s.system_attrs[attr::kRetune].is_object()
+                                           ? s.system_attrs[attr::kRetune].value("from", json(nullptr))
+                                           : json(nullptr)}});
     }
     if (a->format == "json") {
       fmt::print("{}\n", rows.dump(2));
@@ -35,13 +41,16 @@ CommandRegistrar registrar(20, [](CLI::App& app) {
                    r["trials"].get<int>(), r["complete"].get<int>(), r["pruned"].get<int>(), r["failed"].get<int>(),
                    r["running"].get<int>(), r["best"].is_null() ? "" : r["best"].dump());
     } else {
-      fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {}\n", "study", "direction", "trials",
-                 "complete", "pruned", "failed", "running", "best");
+      // A re-tuned study names the one it came from: the chain, old to new.
+      const bool chains = std::any_of(rows.begin(), rows.end(), [](const json& r) { return !r["retuned_from"].is_null(); });
+      fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {:<10}{}\n", "study", "direction", "trials",
+                 "complete", "pruned", "failed", "running", "best", chains ? "  re-tuned from" : "");
       for (const auto& r : rows)
-        fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {}\n", r["name"].get<std::string>(),
+        fmt::print("{:<24} {:<9} {:>7} {:>9} {:>7} {:>7} {:>8}  {:<10}{}\n", r["name"].get<std::string>(),
                    r["direction"].get<std::string>(), r["trials"].get<int>(), r["complete"].get<int>(),
                    r["pruned"].get<int>(), r["failed"].get<int>(), r["running"].get<int>(),
-                   r["best"].is_null() ? "-" : fmt::format("{:.6g}", r["best"].get<double>()));
+                   r["best"].is_null() ? "-" : fmt::format("{:.6g}", r["best"].get<double>()),
+                   !chains ? "" : r["retuned_from"].is_null() ? "  -" : "  " + r["retuned_from"].get<std::string>());
     }
   });
 });

@@ -9,11 +9,13 @@
 #include <fmt/core.h>
 
 #include "caviar/attributes.h"
+#include "caviar/compare.h"
 #include "caviar/config.h"
 #include "caviar/dashboard.h"
 #include "caviar/error.h"
 #include "caviar/executor.h"
 #include "caviar/export.h"
+#include "caviar/retune.h"
 #include "caviar/tuner.h"
 #include "command.h"
 #include "common.h"
@@ -112,7 +114,31 @@ struct TuneArgs {
   bool rerun_failed = false;  // run the study's failed trials again first
   bool dashboard = false;     // serve the live pages beside the study
   int dashboard_port = 8080;
+  std::string from;           // retune: the old study
+  int best = 5;               // retune: its best configurations to run first
+  double tolerance = 0;       // retune: how much better the new best may be while the old holds
 };
+
+// After a re-tuning: the old best on the new data beside the new best (compare_studies).
+// Returns the exit code: 0 the old configuration holds, 10 a better one was found.
+int retune_verdict(const StudyView& old, const Study& study, double tolerance) {
+  auto side = [](const StudyView& v) {
+    std::vector<TrialRecord> trials = v.trials();
+    SearchSpace space = v.space(trials);
+    return ComparedStudy{v.record(), std::move(space), std::move(trials)};
+  };
+  CompareOptions options;
+  options.tolerance = tolerance;
+  const json c = compare_studies(side(old), side(study.view()), options);
+  const std::string verdict = c["verdict"];
+  if (verdict == "unknown") return 1;
+  fmt::print("verdict: {} (the new best is {:.6g} {} than the old best on the new data; tolerance {}; "
+             "caviar compare {} {} for the whole table)\n",
+             verdict == "better" ? "a better configuration was found" : "the old configuration holds",
+             std::abs(c["gain"].get<double>()), c["gain"].get<double>() >= 0 ? "better" : "worse", tolerance,
+             old.name(), study.record().name);
+  return verdict == "better" ? 10 : 0;
+}
 
 void tune(const TuneArgs& a) {
   // Everything is checked before anything is stored or started.
@@ -123,8 +149,21 @@ void tune(const TuneArgs& a) {
 
   auto executor = make_executor(config);  // checks the program exists before touching storage
   check_trial_root(config);               // no other study's trial folders
+  std::optional<StudyView> old;           // caviar retune --from OLD: checked before anything is stored
+  if (!a.from.empty()) {
+    old = StudyView::open(config.storage, a.from);
+    check_retune(*old, config.study, a.best);
+  }
   auto storage = open_storage(config.storage);
   Study study(storage, config.study);     // refuses a changed space unless allowed
+  if (old) {
+    const std::vector<json> first = start_retune(study, *old, a.best);
+    if (first.empty())
+      fmt::print(stderr, "caviar: continuing the re-tuning of study '{}' as '{}'\n", a.from, config.study.name);
+    else
+      fmt::print(stderr, "caviar: re-tuning study '{}' as '{}': its {} best configuration{} run first\n", a.from,
+                 config.study.name, first.size(), first.size() == 1 ? "" : "s");
+  }
   claim_trial_root(config);
   if (a.rerun_failed) {
     const auto again = storage->rerun_failed(study.record().id, study.space());
@@ -217,6 +256,7 @@ void tune(const TuneArgs& a) {
   }
   if (summary.interrupted) exit_code() = 130;
   else if (summary.best == std::nullopt && c.failed > 0) exit_code() = 1;
+  else if (old) exit_code() = retune_verdict(*old, study, a.tolerance);
 }
 
 CommandRegistrar registrar(10, [](CLI::App& app) {
@@ -250,6 +290,33 @@ CommandRegistrar registrar(10, [](CLI::App& app) {
   cmd->add_option("--dashboard-port", args->dashboard_port,
                   "The dashboard's port on 127.0.0.1 (taken: any free port)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->callback([args] { tune(*args); });
+});
+
+CommandRegistrar retune_registrar(11, [](CLI::App& app) {
+  auto args = std::make_shared<TuneArgs>();
+  auto* cmd = app.add_subcommand("retune", "Tune again on new data, the old study's best configurations first");
+  cmd->footer(
+      "A new study (the config's, or --study NEW) linked to the old one (--from OLD, in the same\n"
+      "storage): the old study's --best K configurations run first on the new data (the config's\n"
+      "command or arguments point at it), then the sampler goes on as `caviar tune` would. At the\n"
+      "end, the verdict: exit 0 when the old best still holds (the new best better by at most\n"
+      "--tolerance), 10 when a better configuration was found (caviar compare OLD NEW --format\n"
+      "yaml prints it). Run again, it continues. Not yet: a sampler warm-started from the old\n"
+      "study (docs/cli.md).");
+  cmd->add_option("config", args->config, "The new study's config file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--from", args->from, "The old study's name (in the same storage)")->required();
+  cmd->add_option("--best", args->best, "How many of the old study's best configurations run first")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tolerance", args->tolerance, "How much better the new best may be while the old still holds")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--study", args->study, "The new study's name (overrides the config's)");
+  cmd->add_option("--storage", args->storage, "Storage URL (overrides the config's)");
+  cmd->add_option("--trials", args->trials, "The new study's total trial budget (overrides budget.trials)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--parallel", args->parallel, "Trials at a time (overrides budget.parallel)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress output");
+  cmd->add_flag("--keep-going", args->keep_going, "Do not stop early when the first 5 trials all fail the same way");
   cmd->callback([args] { tune(*args); });
 });
 

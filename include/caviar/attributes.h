@@ -22,6 +22,10 @@ inline constexpr const char* kZoom = "caviar:zoom";
 // key: "caviar:babysit:control:<id>" = {"action", "params", "to", "time", "by", "note"}.
 inline constexpr const char* kBabysitControl = "caviar:babysit:control:";
 
+// A study made by `caviar retune --from OLD` (include/caviar/retune.h): {"from": OLD's
+// name, "time", "runs": [{"old_trial", "params"}]: the old best configurations it ran first}.
+inline constexpr const char* kRetune = "caviar:retune";
+
 // ---- Trial attributes ----
 
 // Why a trial failed or stopped, as one line a person reads.

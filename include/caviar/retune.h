@@ -1,0 +1,36 @@
+// Re-tuning when the data changed (`caviar retune CONFIG --from OLD`, docs/cli.md): a new
+// study linked to the old one that first runs the old study's best configurations on the
+// new data, then goes on sampling. The verdict (does the old best still hold?) is
+// compare_studies (caviar/compare.h).
+//
+// Not yet here (issue 32): a sampler warm-started from the old study with a learned
+// weight; today the sampling after the old best is the study's own, cold.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "caviar/study.h"
+#include "caviar/study_view.h"
+
+namespace caviar {
+
+// The `k` best complete trials of `trials` with distinct parameters (best first, by the
+// one "best trial" rule: rankable, better for `direction`, the earlier on a tie).
+std::vector<const TrialRecord*> best_distinct(const std::vector<TrialRecord>& trials, Direction direction, int k);
+
+// Throws UsageError when a study with `study`'s options cannot re-tune `old` running its
+// `k` best first: it is `old` (the same name), their directions differ, k < 0, or old has
+// no complete trial (k > 0). Call it before the new study is opened, so
+// that a refusal stores nothing; start_retune checks it again.
+void check_retune(const StudyView& old, const StudyOptions& study, int k);
+
+// Links `study` to `old` and enqueues old's `k` best configurations (in the new study's
+// space: a parameter it does not have is dropped, a value outside it refused), once: a
+// study that holds the link already is left as it is (a restarted re-tuning). The link is
+// the study attribute "caviar:retune": {"from" (old's name), "time", "runs": [{"old_trial",
+// "params"}]}. Returns the configurations enqueued now (none when linked already). Throws
+// UsageError as check_retune does.
+std::vector<json> start_retune(Study& study, const StudyView& old, int k);
+
+}  // namespace caviar

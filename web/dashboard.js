@@ -810,13 +810,8 @@
       if (!tree) return Promise.resolve();
       const segs = tree.segments;
       const last = segs[segs.length - 1];
-      let paused = null;
-      const waiting = [];
-      for (const c of tree.controls) {
-        if (c.action === 'pause') paused = c.time;
-        if (c.action === 'resume') paused = null;
-        if ((c.action === 'set' || c.action === 'rollback') && c.applied_by === null) waiting.push(c);
-      }
+      const paused = tree.paused_since;
+      const waiting = tree.controls.filter((c) => c.waiting);
       babysitState.textContent = segs.length + ' segments; the latest, #' + last.number + ', ' + last.state +
         ' at step ' + last.stop + '.' + (paused ? ' Paused since ' + paused + ' UTC.' : '') +
         (waiting.length ? ' Waiting to apply: ' + waiting.map((c) => c.action +

@@ -380,17 +380,13 @@ void status(const ControlArgs& a) {
   const BabysitRun run = babysit_run(o.trials);
   fmt::print("\ncurves of the current branch (to step {}):\n", run.curve.empty() ? 0 : run.curve.back().step);
   print_curves(stdout, run, o.metric, o.study.view.direction());
-  std::string paused;
-  for (const json& c : tree["controls"]) {
-    const std::string action = c["action"];
-    if (action == "pause") paused = c["time"];
-    if (action == "resume") paused.clear();
-    if (c["applied_by"].is_null() && (action == "set" || action == "rollback"))
-      fmt::print("waiting: {}{} {} (given {})\n", action,
+  for (const json& c : tree["controls"])
+    if (c["waiting"].get<bool>())
+      fmt::print("waiting: {}{} {} (given {})\n", c["action"].get<std::string>(),
                  c["to"].is_null() ? "" : fmt::format(" to step {}", c["to"].dump()), assignments_text(c["params"]),
                  c["time"].get<std::string>());
-  }
-  if (!paused.empty()) fmt::print("paused since {} (caviar babysit resume {})\n", paused, a.study);
+  if (tree["paused_since"].is_string())
+    fmt::print("paused since {} (caviar babysit resume {})\n", tree["paused_since"].get<std::string>(), a.study);
   print_best_day(tree);
   if (auto s = babysit_suggest(o.space, o.study.view.direction(), o.options, run, o.metric))
     fmt::print("caviar suggests: {} (caviar babysit accept {})\n", s->words, a.study);

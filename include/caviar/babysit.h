@@ -62,6 +62,13 @@ json babysit_control_json(const BabysitControl& control);
 // Every control stored in a study's system attributes, by id; malformed entries skipped.
 std::vector<BabysitControl> babysit_controls(const json& study_system_attrs);
 
+// The pause in force: when it was given (the last pause or resume given is a pause), or
+// nullopt. And the first stop given after `started` (the id from which a babysitter
+// listens), or nullptr: a stop is for the babysitter that runs when it is given.
+std::optional<std::string> babysit_paused_since(const std::vector<BabysitControl>& controls);
+inline constexpr const char* kBabysitPaused = "paused: `caviar babysit resume` continues it";
+const BabysitControl* babysit_stop_after(const std::vector<BabysitControl>& controls, const std::string& started);
+
 // Checks a set or rollback's values against the space and the parameters a checkpoint
 // fixes (`fixed`: the built-in trainer's network shape and optimizer); returns them as
 // internal values. Throws UsageError naming the parameter.

@@ -47,7 +47,9 @@ std::string pbt_lineage_table(const std::vector<TrialRecord>& trials);
 //    "curve": [{step, trial, value, train_loss, val_loss, val_acc, test_acc, time}] (the
 //     current branch), "best_day": the complete segment with the highest test accuracy
 //     (else the best value), "controls": [{id, action, params, to, time, by, note,
-//     applied_by}] (applied_by: the segment that applied it, or null)}.
+//     applied_by, waiting}] (applied_by: the segment that applied it, or null; waiting: a
+//     set or rollback not applied yet), "paused_since": when
+//     the pause in force was given, or null}.
 json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_system_attrs, Direction direction);
 // The same as a table: one row per segment, in order, with its branch and origin:
 //   branch  #   steps  state     value   test    origin

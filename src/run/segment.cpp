@@ -7,12 +7,21 @@
 
 #include "caviar/attributes.h"
 #include "caviar/pbt.h"
+#include "caviar/tuner.h"
 
 namespace caviar {
 
 namespace fs = std::filesystem;
 
 namespace detail {
+
+TrialDraft segment_draft(Params params, const char* key, json lineage, const std::string& restore_source,
+                         const fs::path& trial_root, int number) {
+  TrialDraft draft{std::move(params), {{key, std::move(lineage)}}};
+  draft.system_attrs[attr::kCheckpointDir] = fs::absolute(trial_dir(trial_root, number) / "checkpoint").string();
+  if (!restore_source.empty()) draft.system_attrs[attr::kRestoreSource] = restore_source;
+  return draft;
+}
 
 std::string prepare_segment(const TrialRecord& trial, const json* lineage, TrialContext& context) {
   if (!lineage) return "not a segment (no caviar:pbt or caviar:babysit attribute)";

@@ -1,16 +1,24 @@
 // A segment trial: a model continued from a checkpoint for a stretch of steps (PBT's
-// members; later the babysat model). The tuner's side of it: its checkpoint folders before
+// members, the babysat model). The tuner's side of it: its checkpoint folders before
 // it runs, its reports after.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "caviar/executor.h"
+#include "caviar/storage.h"
 #include "caviar/trial.h"
 
 namespace caviar::detail {
+
+// A segment trial to insert: its parameters, its lineage under `key` ("caviar:pbt" or
+// "caviar:babysit"), its own checkpoint folder (<trial_dir>/checkpoint) and the checkpoint
+// folder it restores ("" for none).
+TrialDraft segment_draft(Params params, const char* key, json lineage, const std::string& restore_source,
+                         const std::filesystem::path& trial_root, int number);
 
 // Fills the segment fields of `context` from the started trial's lineage (`lineage`: its
 // "caviar:pbt" or "caviar:babysit" attribute, for its start and stop steps and the trial

@@ -36,12 +36,8 @@ class PbtSource final : public TrialSource {
                          int number) -> std::optional<TrialDraft> {
       auto segment = scheduler_.next(history, fixed);
       if (!segment) return std::nullopt;
-      TrialDraft draft{std::move(segment->params), {{attr::kPbt, segment->lineage}}};
-      draft.system_attrs[attr::kCheckpointDir] =
-          fs::absolute(trial_dir(trial_root, number) / "checkpoint").string();
-      if (!segment->restore_source.empty())
-        draft.system_attrs[attr::kRestoreSource] = segment->restore_source;
-      return draft;
+      return detail::segment_draft(std::move(segment->params), attr::kPbt, std::move(segment->lineage),
+                                   segment->restore_source, trial_root, number);
     });
   }
 
@@ -86,29 +82,30 @@ class BabysitSource final : public TrialSource {
       : setup_(std::move(setup)), started_(make_babysit_control("resume").id) {}
 
   std::optional<Trial> next(Study& study, const fs::path& trial_root) override {
-    std::string told;  // the last wait told to on_decision
+    bool told = false;  // this pause was told to on_decision
     while (!study.stopping()) {
       const auto record = study.storage().find_study(study.record().name);
       const std::vector<BabysitControl> controls = babysit_controls(record ? record->system_attrs : json::object());
+      if (babysit_paused_since(controls) && !babysit_stop_after(controls, started_)) {
+        // Paused: wait, reading the controls only (no transaction until it resumes).
+        if (!told && setup_.on_decision) setup_.on_decision({BabysitDecision::Kind::Paused, kBabysitPaused});
+        told = true;
+        std::this_thread::sleep_for(setup_.poll);
+        continue;
+      }
+      told = false;
       BabysitDecision decision;
       auto trial = study.ask([&](const std::vector<TrialRecord>& history, const Params&,
                                  int number) -> std::optional<TrialDraft> {
         decision = babysit_next(study.space(), study.options().direction, setup_.options, history, controls,
                                 started_, setup_.first, setup_.origin, setup_.metric, setup_.fixed);
         if (decision.kind != BabysitDecision::Kind::Run) return std::nullopt;
-        TrialDraft draft{decision.params, {{attr::kBabysit, decision.lineage}}};
-        draft.system_attrs[attr::kCheckpointDir] = fs::absolute(trial_dir(trial_root, number) / "checkpoint").string();
-        if (!decision.restore_source.empty()) draft.system_attrs[attr::kRestoreSource] = decision.restore_source;
-        return draft;
+        return detail::segment_draft(decision.params, attr::kBabysit, decision.lineage, decision.restore_source,
+                                     trial_root, number);
       });
       if (trial) return trial;
-      if (decision.kind != BabysitDecision::Kind::Paused) {
-        if (setup_.on_decision) setup_.on_decision(decision);
-        return std::nullopt;
-      }
-      if (decision.message != told && setup_.on_decision) setup_.on_decision(decision);
-      told = decision.message;
-      std::this_thread::sleep_for(setup_.poll);
+      if (setup_.on_decision) setup_.on_decision(decision);  // done, stopped, failed or busy
+      return std::nullopt;
     }
     return std::nullopt;
   }

@@ -158,9 +158,12 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
     json row = babysit_control_json(c);
     auto it = applied_by.find(c.id);
     row["applied_by"] = it == applied_by.end() ? json(nullptr) : json(it->second);
+    row["waiting"] = it == applied_by.end() && (c.action == "set" || c.action == "rollback");
     controls.push_back(row);
   }
-  return {{"segments", segments}, {"curve", curve}, {"best_day", best}, {"controls", controls}};
+  const auto paused = babysit_paused_since(babysit_controls(study_system_attrs));
+  return {{"segments", segments}, {"curve", curve},           {"best_day", best},
+          {"controls", controls}, {"paused_since", paused ? json(*paused) : json(nullptr)}};
 }
 
 std::string babysit_tree_table(const json& tree) {

@@ -86,6 +86,15 @@ TEST(BabysitCommand, ScriptedSessionSetRollbackSetStop) {
   give({"rollback", "cfg.yaml", "--to", "2", "lr=0.05"}, "rollback", 0);
   ASSERT_TRUE(complete_after(10));
   give({"set", "cfg.yaml", "lr=0.3"}, "set", 1);
+  // Paused, it starts no segment until resumed.
+  ASSERT_EQ(run_caviar(tmp.path(), {"babysit", "pause", "cfg.yaml"}).rc, 0);
+  ASSERT_TRUE(poll_until([&] { return sitter.err_so_far().find("caviar: paused") != std::string::npos; },
+                         std::chrono::seconds(30))) << sitter.err_so_far();
+  const std::size_t at_pause = stored(db, "panda").size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // two of its looks at the controls (0.5 s)
+  EXPECT_EQ(stored(db, "panda").size(), at_pause) << "a segment started while paused";
+  ASSERT_EQ(run_caviar(tmp.path(), {"babysit", "resume", "cfg.yaml"}).rc, 0);
+  ASSERT_TRUE(poll_until([&] { return stored(db, "panda").size() > at_pause; }, std::chrono::seconds(30)));
   CliResult stop = run_caviar(tmp.path(), {"babysit", "stop", "cfg.yaml"});
   ASSERT_EQ(stop.rc, 0) << stop.describe();
   CliResult end = sitter.wait(std::chrono::seconds(30));

@@ -167,6 +167,21 @@ std::vector<BabysitControl> babysit_controls(const json& attrs) {
   return out;
 }
 
+std::optional<std::string> babysit_paused_since(const std::vector<BabysitControl>& controls) {
+  std::optional<std::string> since;
+  for (const auto& c : controls) {
+    if (c.action == "pause") since = c.time;
+    else if (c.action == "resume") since.reset();
+  }
+  return since;
+}
+
+const BabysitControl* babysit_stop_after(const std::vector<BabysitControl>& controls, const std::string& started) {
+  for (const auto& c : controls)
+    if (c.action == "stop" && c.id > started) return &c;
+  return nullptr;
+}
+
 Params babysit_values(const SearchSpace& space, const json& params, const std::vector<std::string>& fixed) {
   Params out;
   for (const auto& [name, value] : params.items()) {
@@ -398,28 +413,21 @@ BabysitDecision babysit_next(const SearchSpace& space, Direction direction, cons
     }
   }
 
-  // The controls: pause/resume (the last one holds), a stop given since we started, and
-  // the sets and rollbacks not yet applied, in order.
-  bool paused = false;
-  std::vector<const BabysitControl*> pending;
-  for (const auto& c : controls) {
-    if (c.action == "pause") paused = true;
-    else if (c.action == "resume") paused = false;
-    else if (c.action == "stop") {
-      if (c.id > started) {
-        out.kind = Kind::Stopped;
-        out.message = fmt::format("stopped by `babysit stop` ({}, {})", c.time, c.by);
-        return out;
-      }
-    } else if (!applied.count(c.id)) {
-      pending.push_back(&c);
-    }
-  }
-  if (paused) {
-    out.kind = Kind::Paused;
-    out.message = "paused: `caviar babysit resume` continues it";
+  // The controls: a stop given since we started, the pause in force, and the sets and
+  // rollbacks not yet applied, in order.
+  if (const BabysitControl* stop = babysit_stop_after(controls, started)) {
+    out.kind = Kind::Stopped;
+    out.message = fmt::format("stopped by `babysit stop` ({}, {})", stop->time, stop->by);
     return out;
   }
+  if (babysit_paused_since(controls)) {
+    out.kind = Kind::Paused;
+    out.message = kBabysitPaused;
+    return out;
+  }
+  std::vector<const BabysitControl*> pending;
+  for (const auto& c : controls)
+    if ((c.action == "set" || c.action == "rollback") && !applied.count(c.id)) pending.push_back(&c);
 
   const TrialRecord* last = run.last;
   const TrialRecord* restore = run.head;

@@ -150,7 +150,8 @@ class PbtScheduler {
 // The lineage a segment trial stores (its "caviar:pbt" attribute, described at PbtSegment),
 // or nullptr if the trial is not a segment.
 const json* pbt_lineage_of(const TrialRecord& trial);
-// A whole-number field of a lineage, or `fallback` if it is absent or not a whole number.
-std::int64_t pbt_lineage_int(const json& lineage, const char* key, std::int64_t fallback = 0);
+// A whole-number field of a segment's lineage (PBT's or a babysat model's), or `fallback` if it
+// is absent or not a whole number.
+std::int64_t lineage_int(const json& lineage, const char* key, std::int64_t fallback = 0);
 
 }  // namespace caviar

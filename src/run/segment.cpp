@@ -25,8 +25,8 @@ TrialDraft segment_draft(Params params, const char* key, json lineage, const std
 
 std::string prepare_segment(const TrialRecord& trial, const json* lineage, TrialContext& context) {
   if (!lineage) return "not a segment (no caviar:pbt or caviar:babysit attribute)";
-  context.start_at = pbt_lineage_int(*lineage, "step");
-  context.stop_at = pbt_lineage_int(*lineage, "stop");
+  context.start_at = lineage_int(*lineage, "step");
+  context.stop_at = lineage_int(*lineage, "stop");
   context.checkpoint_dir = trial.system_attrs.value(attr::kCheckpointDir, "");
   if (context.checkpoint_dir.empty()) context.checkpoint_dir = fs::absolute(context.trial_dir / "checkpoint");
   std::error_code ec;
@@ -35,7 +35,7 @@ std::string prepare_segment(const TrialRecord& trial, const json* lineage, Trial
   if (ec) return fmt::format("cannot create the checkpoint folder {}: {}", context.checkpoint_dir.string(), ec.message());
   const std::string source = trial.system_attrs.value(attr::kRestoreSource, "");
   if (source.empty()) return "";
-  const std::string from = fmt::format("trial #{}'s checkpoint {}", pbt_lineage_int(*lineage, "restore_trial", -1), source);
+  const std::string from = fmt::format("trial #{}'s checkpoint {}", lineage_int(*lineage, "restore_trial", -1), source);
   if (!fs::is_directory(source) || fs::is_empty(source, ec))
     return fmt::format("cannot restore {}: the folder is missing or empty", from);
   const fs::path copy = context.trial_dir / "restore";

@@ -17,7 +17,7 @@ namespace caviar {
 json pbt_lineage(const std::vector<TrialRecord>& trials) {
   std::map<std::int64_t, std::vector<const TrialRecord*>> members;
   for (const auto& t : trials)
-    if (const json* l = pbt_lineage_of(t)) members[pbt_lineage_int(*l, "member")].push_back(&t);
+    if (const json* l = pbt_lineage_of(t)) members[lineage_int(*l, "member")].push_back(&t);
   json out = json::array();
   for (auto& [member, chain] : members) {
     std::sort(chain.begin(), chain.end(), [](auto* a, auto* b) { return a->number < b->number; });
@@ -71,7 +71,7 @@ std::string pbt_lineage_table(const std::vector<TrialRecord>& trials) {
       }
       if (!t["rerun_of"].is_null()) origin += fmt::format(" (rerun of #{})", text(t["rerun_of"]));
       rows.push_back({text(member["member"]), text(t["segment"]), text(t["number"]),
-                      fmt::format("{}-{}", pbt_lineage_int(t, "step") + 1, text(t["stop"])), text(t["state"]),
+                      fmt::format("{}-{}", lineage_int(t, "step") + 1, text(t["stop"])), text(t["state"]),
                       t["value"].is_null() ? "-" : fmt::format("{:.6g}", t["value"].get<double>()), origin});
     }
   }

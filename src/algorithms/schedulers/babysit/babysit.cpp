@@ -14,6 +14,7 @@
 #include "base/format.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
+#include "caviar/pbt.h"
 
 namespace caviar {
 namespace {
@@ -25,11 +26,6 @@ std::optional<double> number_at(const json& object, const char* key) {
   if (it == object.end() || !it->is_number()) return std::nullopt;
   const double v = it->get<double>();
   return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
-}
-
-std::int64_t lineage_int(const json& lineage, const char* key, std::int64_t fallback = 0) {
-  auto it = lineage.find(key);
-  return it != lineage.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
 }
 
 std::optional<int> lineage_trial(const json& lineage, const char* key) {

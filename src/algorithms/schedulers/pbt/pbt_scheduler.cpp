@@ -44,7 +44,7 @@ const json* pbt_lineage_of(const TrialRecord& trial) {
   return it != trial.system_attrs.end() && it->is_object() && it->contains("member") ? &*it : nullptr;
 }
 
-std::int64_t pbt_lineage_int(const json& lineage, const char* key, std::int64_t fallback) {
+std::int64_t lineage_int(const json& lineage, const char* key, std::int64_t fallback) {
   auto it = lineage.find(key);
   return it != lineage.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
 }
@@ -207,7 +207,7 @@ using Chains = std::vector<std::vector<const TrialRecord*>>;
 // score there and its checkpoint the state at that step.
 const TrialRecord* ended_at(const Chains& chains, int member, std::int64_t step) {
   for (const TrialRecord* t : chains[static_cast<std::size_t>(member)])
-    if (t->state == TrialState::Complete && t->value && pbt_lineage_int(*pbt_lineage_of(*t), "stop") == step) return t;
+    if (t->state == TrialState::Complete && t->value && lineage_int(*pbt_lineage_of(*t), "stop") == step) return t;
   return nullptr;
 }
 
@@ -222,7 +222,7 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
     by_number[t.number] = &t;
     const json* lineage = pbt_lineage_of(t);
     if (!lineage) continue;
-    const auto member = pbt_lineage_int(*lineage, "member", -1);
+    const auto member = lineage_int(*lineage, "member", -1);
     if (member >= 0 && member < population) chains[static_cast<std::size_t>(member)].push_back(&t);
   }
   for (auto& chain : chains)
@@ -248,15 +248,15 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
         case TrialState::Running:
         case TrialState::Waiting: continue;  // busy
         case TrialState::Complete:
-          if (pbt_lineage_int(lineage, "stop") >= options_.max_steps) continue;  // done
+          if (lineage_int(lineage, "stop") >= options_.max_steps) continue;  // done
           r.kind = Kind::Next;
-          r.start = pbt_lineage_int(lineage, "stop");
+          r.start = lineage_int(lineage, "stop");
           break;
         case TrialState::Failed:
           // Uncounted (stale, interrupted): run again. Counted: up to `retry` more attempts.
-          if (last->counted() && pbt_lineage_int(lineage, "attempt", 1) > retry_) continue;  // stopped
+          if (last->counted() && lineage_int(lineage, "attempt", 1) > retry_) continue;  // stopped
           r.kind = Kind::Rerun;
-          r.start = pbt_lineage_int(lineage, "step");
+          r.start = lineage_int(lineage, "step");
           break;
         case TrialState::Pruned: continue;  // PBT never prunes; a pruned member stops
       }
@@ -274,7 +274,7 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
       std::vector<TrialRecord> firsts;  // the sampler's history: every member's first segment
       for (const auto& chain : chains)
         for (const TrialRecord* t : chain)
-          if (pbt_lineage_int(*pbt_lineage_of(*t), "segment", -1) == 0) firsts.push_back(*t);
+          if (lineage_int(*pbt_lineage_of(*t), "segment", -1) == 0) firsts.push_back(*t);
       SampleContext context{space_, firsts, m, direction_, fixed};
       auto params = sampler_->suggest(context);
       if (!params) continue;  // an exhausted grid: this member cannot start
@@ -288,13 +288,13 @@ std::optional<PbtSegment> PbtScheduler::next(const std::vector<TrialRecord>& his
       // The same segment: same parameters, same checkpoint, same decision.
       out.params = r.last->params;
       out.lineage = *pbt_lineage_of(*r.last);
-      if (r.last->counted()) out.lineage["attempt"] = pbt_lineage_int(out.lineage, "attempt", 1) + 1;
+      if (r.last->counted()) out.lineage["attempt"] = lineage_int(out.lineage, "attempt", 1) + 1;
       out.lineage["rerun_of"] = r.last->number;
       if (out.lineage["restore_trial"].is_number_integer()) restore = out.lineage["restore_trial"].get<int>();
     } else {
       const TrialRecord& last = *r.last;
       const std::int64_t step = r.start;
-      const std::int64_t segment = pbt_lineage_int(*pbt_lineage_of(last), "segment") + 1;
+      const std::int64_t segment = lineage_int(*pbt_lineage_of(last), "segment") + 1;
       std::vector<PbtScore> scores;
       for (int j = 0; j < population; ++j)
         if (const TrialRecord* t = ended_at(chains, j, step)) scores.push_back({j, *t->value});
@@ -346,15 +346,15 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
   std::vector<const TrialRecord*> latest(population, nullptr);
   for (const auto& t : history) {
     const json* lineage = pbt_lineage_of(t);
-    const auto member = lineage ? pbt_lineage_int(*lineage, "member", -1) : -1;
+    const auto member = lineage ? lineage_int(*lineage, "member", -1) : -1;
     if (member < 0 || member >= options_.population) continue;
     const auto m = static_cast<std::size_t>(member);
     if (!latest[m] || t.number > latest[m]->number) latest[m] = &t;
-    if (t.state == TrialState::Complete) stands[m] = std::max(stands[m], pbt_lineage_int(*lineage, "stop"));
+    if (t.state == TrialState::Complete) stands[m] = std::max(stands[m], lineage_int(*lineage, "stop"));
   }
   for (std::size_t m = 0; m < population; ++m)
     if (latest[m] && latest[m]->state == TrialState::Failed && latest[m]->counted() &&
-        pbt_lineage_int(*pbt_lineage_of(*latest[m]), "attempt", 1) > retry_)
+        lineage_int(*pbt_lineage_of(*latest[m]), "attempt", 1) > retry_)
       stands[m] = std::numeric_limits<std::int64_t>::max();
   const std::int64_t slowest = *std::min_element(stands.begin(), stands.end());
   // The study's best trial keeps its model, wherever it stands.
@@ -365,7 +365,7 @@ std::vector<std::string> PbtScheduler::superseded_checkpoints(const std::vector<
     const json* lineage = pbt_lineage_of(t);
     const std::string dir = t.system_attrs.value(attr::kCheckpointDir, "");
     if (!lineage || dir.empty() || &t == best) continue;
-    const std::int64_t stop = pbt_lineage_int(*lineage, "stop");
+    const std::int64_t stop = lineage_int(*lineage, "stop");
     // A failed segment's folder is never restored; a complete one's only at its stop step.
     if (t.state == TrialState::Failed ||
         (t.state == TrialState::Complete && stop < slowest && stop < options_.max_steps))

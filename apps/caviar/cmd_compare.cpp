@@ -19,10 +19,7 @@ struct Args {
 };
 
 ComparedStudy read(const std::string& word, const std::string& storage) {
-  const OpenedStudy s = open_existing_study(location_of(word, storage));
-  std::vector<TrialRecord> trials = s.view.trials();
-  SearchSpace space = s.view.space(trials);
-  return ComparedStudy{s.view.record(), std::move(space), std::move(trials)};
+  return compared(open_existing_study(location_of(word, storage)).view);
 }
 
 std::string value_text(const json& v) { return v.is_number() ? fmt::format("{:.6g}", v.get<double>()) : "-"; }

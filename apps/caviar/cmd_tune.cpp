@@ -122,14 +122,9 @@ struct TuneArgs {
 // After a re-tuning: the old best on the new data beside the new best (compare_studies).
 // Returns the exit code: 0 the old configuration holds, 10 a better one was found.
 int retune_verdict(const StudyView& old, const Study& study, double tolerance) {
-  auto side = [](const StudyView& v) {
-    std::vector<TrialRecord> trials = v.trials();
-    SearchSpace space = v.space(trials);
-    return ComparedStudy{v.record(), std::move(space), std::move(trials)};
-  };
   CompareOptions options;
   options.tolerance = tolerance;
-  const json c = compare_studies(side(old), side(study.view()), options);
+  const json c = compare_studies(compared(old), compared(study.view()), options);
   const std::string verdict = c["verdict"];
   if (verdict == "unknown") return 1;
   fmt::print("verdict: {} (the new best is {:.6g} {} than the old best on the new data; tolerance {}; "

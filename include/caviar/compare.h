@@ -15,6 +15,7 @@
 #include "caviar/importance.h"
 #include "caviar/space.h"
 #include "caviar/storage.h"
+#include "caviar/study_view.h"
 #include "caviar/trial.h"
 
 namespace caviar {
@@ -32,6 +33,9 @@ struct ComparedStudy {
   SearchSpace space;
   std::vector<TrialRecord> trials;
 };
+
+// A stored study as one side of a comparison: its record, space and trials, read now.
+ComparedStudy compared(const StudyView& study);
 
 // {"old": {"study", "trials", "best": {"number", "value", "params"} or null},
 //  "new": {"study", "trials", "best": ..., "old_best_here": {"number", "value"} or null},

@@ -56,6 +56,12 @@ std::map<std::string, std::pair<double, int>> ranking(const ComparedStudy& s, co
 
 }  // namespace
 
+ComparedStudy compared(const StudyView& study) {
+  std::vector<TrialRecord> trials = study.trials();
+  SearchSpace space = study.space(trials);
+  return ComparedStudy{study.record(), std::move(space), std::move(trials)};
+}
+
 json compare_studies(const ComparedStudy& old_study, const ComparedStudy& new_study, const CompareOptions& options) {
   if (!(options.tolerance >= 0)) throw UsageError("tolerance", "must be 0 or more");
   const Direction direction = new_study.record.direction;

@@ -109,6 +109,10 @@ const TrialRecord* babysit_checkpoint_at(const BabysitRun& run, std::int64_t ste
 void babysit_check(const SearchSpace& space, const BabysitRun& run, const BabysitControl& control,
                    const std::vector<std::string>& fixed);
 
+// The test accuracy a segment ended with: the built-in trainer's "caviar:test_acc", else a
+// test_acc (or test_accuracy) the command printed at its last step; nullopt if neither.
+std::optional<double> segment_test_acc(const TrialRecord& trial);
+
 // The lineage a babysat segment stores ("caviar:babysit"), or nullptr.
 const json* babysit_lineage_of(const TrialRecord& trial);
 

@@ -99,12 +99,7 @@ json babysit_tree(const std::vector<TrialRecord>& trials, const json& study_syst
     const json& l = *babysit_lineage_of(*t);
     json params = json::object();
     for (const auto& [name, internal] : t->params) params[name] = t->user_value(name);
-    std::optional<double> test;
-    if (auto it = t->system_attrs.find(attr::kTestAcc); it != t->system_attrs.end() && it->is_number())
-      test = it->get<double>();
-    if (!test)
-      for (const char* key : {"test_acc", "test_accuracy"})
-        if (auto m = t->last_metrics(); m.count(key)) test = m.at(key);
+    const std::optional<double> test = segment_test_acc(*t);
     if (auto c = l.find("controls"); c != l.end() && c->is_array())
       for (const json& id : *c)
         if (id.is_string()) applied_by.emplace(id.get<std::string>(), t->number);

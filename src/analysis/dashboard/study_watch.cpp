@@ -180,9 +180,8 @@ StudyWatch::Row StudyWatch::make_row(const TrialRecord& t) const {
   row.reason = t.reason_line().substr(0, 300);
   if (const json* l = pbt_lineage_of(t)) row.lineage = *l;
   if (const json* l = babysit_lineage_of(t)) {
-    json test = t.system_attrs.value(attr::kTestAcc, json(nullptr));
-    if (const auto m = t.last_metrics(); test.is_null() && m.count("test_acc")) test = m.at("test_acc");
-    row.babysit = {{"lineage", *l}, {"test_acc", test}};
+    const std::optional<double> test = segment_test_acc(t);
+    row.babysit = {{"lineage", *l}, {"test_acc", test ? json(*test) : json(nullptr)}};
   }
   return row;
 }

@@ -64,10 +64,8 @@ void add_points(const TrialRecord& t, std::vector<BabysitPoint>& out) {
       p.train_loss = number_at(it->second, "train_loss");
       p.val_loss = number_at(it->second, "val_loss");
       p.val_acc = number_at(it->second, "val_acc");
-      p.test_acc = number_at(it->second, "test_acc");
-      if (!p.test_acc) p.test_acc = number_at(it->second, "test_accuracy");
     }
-    if (s == stop && !p.test_acc) p.test_acc = number_at(t.system_attrs, attr::kTestAcc);
+    if (s == stop) p.test_acc = segment_test_acc(t);
     if (p.value || p.train_loss || p.val_loss || p.val_acc) out.push_back(p);
   }
 }
@@ -191,6 +189,14 @@ Params babysit_values(const SearchSpace& space, const json& params, const std::v
 }
 
 // ---- The run ----
+
+std::optional<double> segment_test_acc(const TrialRecord& t) {
+  if (auto v = number_at(t.system_attrs, attr::kTestAcc)) return v;
+  const auto m = t.last_metrics();
+  for (const char* key : {"test_acc", "test_accuracy"})
+    if (auto it = m.find(key); it != m.end() && std::isfinite(it->second)) return it->second;
+  return std::nullopt;
+}
 
 const json* babysit_lineage_of(const TrialRecord& trial) {
   auto it = trial.system_attrs.find(attr::kBabysit);

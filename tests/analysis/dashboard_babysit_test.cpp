@@ -35,6 +35,10 @@ TEST(Dashboard, ABabysatModelsControlsAreTheOneThingWritten) {
       study.storage().report(t->id(), k + 1, 1.0 - 0.1 * k);
       study.tell(*t, 1.0 - 0.1 * k);
     }
+    o.name = "tuned";  // a study without a babysat model: study 2
+    Study other(writer, o);
+    auto t = other.ask();
+    other.tell(*t, 0.5);
   }
   DashboardOptions options;
   options.port = 0;
@@ -65,6 +69,9 @@ TEST(Dashboard, ABabysatModelsControlsAreTheOneThingWritten) {
   EXPECT_EQ(post({{"action", "set"}, {"params", {{"lr", 5}}}}, with_key), 400) << "outside lr's range";
   EXPECT_EQ(post({{"action", "rollback"}, {"to", 7}}, with_key), 400) << "no checkpoint at step 7";
   EXPECT_EQ(post({{"action", "explode"}}, with_key), 400);
+  auto none = c.Post("/api/study/2/babysit", with_key, json{{"action", "pause"}}.dump(), "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400) << "no babysat model in study 2";
   EXPECT_EQ(post({{"action", "set"}, {"params", {{"lr", 0.01}}}, {"by", "me"}}, with_key), 400);
   EXPECT_EQ(post({{"action", "rollback"}, {"to", 1}, {"params", {{"lr", 0.01}}}}, with_key), 200);
   auto res = c.Post("/api/study/1/babysit", with_key, "{not json", "application/json");

@@ -507,6 +507,7 @@ void Dashboard::Impl::routes() {
     auto id = whole<std::int64_t>(req.matches[1]);
     auto w = id ? watch(*id, true) : nullptr;
     if (!w) return send_error(res, 404, "no such study");
+    if (!w->babysat()) throw UsageError("study", "no model is babysat in it");
     const json body = json::parse(req.body, nullptr, false);
     if (!body.is_object()) throw UsageError("body", "not a JSON object");
     auto text = [&](const char* key, const char* fallback) {
@@ -528,7 +529,6 @@ void Dashboard::Impl::routes() {
     if (!writer) writer = options.open_writer();
     const std::vector<TrialRecord> trials = writer->trials(*id);
     const BabysitRun run = babysit_run(trials);
-    if (run.segments.empty()) throw UsageError("study", "no model is babysat in it");
     const auto record = writer->find_study(w->record().name);
     if (!record) return send_error(res, 404, "no such study");
     babysit_check(stored_space(record->system_attrs, trials), run, c, {});

@@ -384,6 +384,11 @@ json StudyWatch::page(std::uint64_t* made_at) const {
   return out;
 }
 
+bool StudyWatch::babysat() const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(rows_.begin(), rows_.end(), [](const auto& row) { return row && !row->babysit.is_null(); });
+}
+
 json StudyWatch::changes(std::uint64_t since) const {
   std::lock_guard lock(mutex_);
   json out = {{"version", version_}, {"counts", counts_json()}, {"best", best_json()},

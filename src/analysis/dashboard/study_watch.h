@@ -78,6 +78,8 @@ class StudyWatch {
   json changes(std::uint64_t since) const;
   // One page of the trial table. Throws UsageError for a bad query.
   json table(const TableQuery& query) const;
+  // Whether the copy holds a babysat model's segment (docs/babysit.md).
+  bool babysat() const;
   // The bytes the compact copy holds, roughly (for the benchmark's memory report).
   std::size_t bytes() const;
 

@@ -148,6 +148,7 @@ void tune(const TuneArgs& a) {
   if (!a.from.empty()) {
     old = StudyView::open(config.storage, a.from);
     check_retune(*old, config.study, a.best);
+    config.study.sampler.prior = retune_prior(*old, config.study.space);
   }
   auto storage = open_storage(config.storage);
   Study study(storage, config.study);     // refuses a changed space unless allowed

@@ -3,8 +3,10 @@
 // new data, then goes on sampling. The verdict (does the old best still hold?) is
 // compare_studies (caviar/compare.h).
 //
-// Not yet here (issue 32): a sampler warm-started from the old study with a learned
-// weight; today the sampling after the old best is the study's own, cold.
+// After them the study's sampler (auto, gp or tpe) is warm-started from the old study's
+// trials with a weight learned as the new study runs (make_warm_start_sampler in
+// caviar/sampler.h): a Study opened on a study holding the link loads the old trials
+// itself, so every process tuning it samples alike.
 #pragma once
 
 #include <string>
@@ -32,5 +34,15 @@ void check_retune(const StudyView& old, const StudyOptions& study, int k);
 // "params"}]}. Returns the configurations enqueued now (none when linked already). Throws
 // UsageError as check_retune does.
 std::vector<json> start_retune(Study& study, const StudyView& old, int k);
+
+// The old study's complete trials in `space`'s internal values, as a sampler's prior
+// (SamplerOptions::prior): a trial lacking a parameter `space` needs, or holding a value
+// outside it, is left out, as are parameters `space` does not have.
+std::shared_ptr<const std::vector<TrialRecord>> retune_prior(const StudyView& old, const SearchSpace& space);
+
+// The prior of a study linked by "caviar:retune" (`record`'s attributes) to an old study in
+// `storage`; null when it has no link or the old study is gone.
+std::shared_ptr<const std::vector<TrialRecord>> linked_prior(const std::shared_ptr<Storage>& storage,
+                                                             const StudyRecord& record, const SearchSpace& space);
 
 }  // namespace caviar

@@ -51,6 +51,11 @@ struct SamplerOptions {
   // The sampler's own keys from the config's `sampler:` mapping (all but name and seed),
   // e.g. {"points": 5} for grid. Each sampler checks its keys; see docs/samplers.md.
   json settings = json::object();
+  // Observations from an earlier study of the same problem (a re-tuning's old study, see
+  // caviar/retune.h), in this space's internal values: with any, the model-based samplers
+  // (auto, gp, tpe) are warm-started from them (make_warm_start_sampler); the others ignore
+  // them.
+  std::shared_ptr<const std::vector<TrialRecord>> prior;
 };
 
 // Builds a sampler by name; throws ConfigError for an unknown name or a bad setting,
@@ -170,6 +175,49 @@ struct GpOptions {
   double indifference = 1.0;
 };
 std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& options = {});
+
+// Warm start from an earlier study (docs/retune.md#warm-start). The old observations are a
+// prior whose weight is learned from the new study as it runs:
+//   1. the old study's response surface, a Nadaraya-Watson kernel regression of the old
+//      values in the unit cube (bandwidth: the old points' median nearest-neighbour
+//      distance), predicts every complete new trial;
+//   2. rho, Spearman's rank correlation of those predictions with the new values, is how
+//      well the old ranking holds on the new data; the weight is rho shrunk towards a prior
+//      belief, w = clamp((n rho + m rho0) / (n + m), 0, 1) with n new complete trials (rho
+//      counts from 3), m = `strength` and rho0 = `belief`;
+//   3. a share w of the old trials (evenly spaced by value rank, so that the old surface
+//      keeps its shape; none within `near` of a new trial, where the new data speak for
+//      themselves) joins the history the inner sampler sees, their values moved by the
+//      median offset between the new values and the old surface's predictions.
+// When the old ranking stops holding (rho <= 0), the weight falls towards 0 and the inner
+// sampler sees only the new trials: a cold start. The transfer is the idea of ranking-
+// weighted ensembles (M. Feurer, B. Letham, F. Hutter and E. Bakshy, "Practical Transfer
+// Learning for Bayesian Optimization", arXiv:1802.02219) with observations instead of
+// models, as in TPE's task-similarity meta-learning (S. Watanabe, N. Awad, M. Onishi and
+// F. Hutter, "Speeding Up Multi-Objective Hyperparameter Optimization by Task Similarity-
+// Based Meta-Learning for the Tree-Structured Parzen Estimator", IJCAI 2023).
+// The sampler's study note "caviar:warm_start" records {weight, rho, trials, prior, old}.
+struct WarmStartOptions {
+  double strength = 4;   // m: pseudo-trials' worth of the prior belief
+  double belief = 0.5;   // rho0: the rank correlation believed before any new trial
+  double near = 0.1;     // times the cube's diagonal (sqrt of the dimension)
+  int max_prior = 300;   // old trials considered at most (evenly spaced by value rank)
+};
+struct WarmStartState {
+  double weight = 0;     // w
+  double rho = 0;        // Spearman's rho over the new complete trials (0 below 3)
+  int trials = 0;        // n: new complete trials with a finite value
+  int prior = 0;         // old trials the inner sampler sees
+  int old = 0;           // old trials usable in this space
+  double offset = 0;     // added to the old values (in the study's direction)
+  std::vector<TrialRecord> shown;  // those old trials, values moved, numbered -1, -2, ...
+};
+// The weight and the old trials shown for `context`'s history; a pure function.
+WarmStartState warm_start_state(const SampleContext& context, const std::vector<TrialRecord>& prior,
+                                const WarmStartOptions& options = {});
+std::unique_ptr<Sampler> make_warm_start_sampler(std::unique_ptr<Sampler> inner,
+                                                 std::shared_ptr<const std::vector<TrialRecord>> prior,
+                                                 const WarmStartOptions& options = {});
 
 // The default: gp for spaces of up to 20 unconditional parameters and the first 1,000
 // trials, tpe otherwise (conditional or larger spaces, longer studies). See

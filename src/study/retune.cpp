@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/core.h>
 
@@ -58,6 +59,43 @@ std::vector<json> start_retune(Study& study, const StudyView& old, int k) {
       {{"from", old.name()}, {"time", detail::format_time(std::chrono::system_clock::now(), true)}, {"runs", runs}});
   for (const json& params : configs) study.enqueue(params);
   return configs;
+}
+
+std::shared_ptr<const std::vector<TrialRecord>> retune_prior(const StudyView& old, const SearchSpace& space) {
+  auto prior = std::make_shared<std::vector<TrialRecord>>();
+  for (TrialRecord& t : old.trials()) {
+    if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) continue;
+    Params params;
+    bool usable = true;
+    for (const Parameter& p : space.params()) {
+      if (!space.active(p, params)) continue;
+      if (!t.params.count(p.name)) {
+        usable = false;
+        break;
+      }
+      try {
+        params[p.name] = p.internal(t.user_value(p.name));
+      } catch (const Error&) {
+        usable = false;
+        break;
+      }
+    }
+    if (!usable) continue;
+    t.params = std::move(params);
+    prior->push_back(std::move(t));
+  }
+  return prior;
+}
+
+std::shared_ptr<const std::vector<TrialRecord>> linked_prior(const std::shared_ptr<Storage>& storage,
+                                                             const StudyRecord& record, const SearchSpace& space) {
+  auto link = record.system_attrs.find(attr::kRetune);
+  if (link == record.system_attrs.end() || !link->is_object() || !link->contains("from") ||
+      !(*link)["from"].is_string())
+    return nullptr;
+  auto old = storage->find_study((*link)["from"].get<std::string>());
+  if (!old) return nullptr;
+  return retune_prior(StudyView(storage, *old), space);
 }
 
 }  // namespace caviar

@@ -12,6 +12,7 @@
 #include "base/format.h"
 #include "caviar/attributes.h"
 #include "caviar/error.h"
+#include "caviar/retune.h"
 
 namespace caviar {
 
@@ -78,6 +79,12 @@ Study::Study(std::shared_ptr<Storage> storage, StudyOptions options)
     storage_->set_study_attr(record_.id, attr::kSpace, space);
     record_.system_attrs[attr::kSpace] = space;
   }
+  // A re-tuning (caviar/retune.h) samples warm from its old study in every process.
+  if (!options_.sampler.prior)
+    if (auto prior = linked_prior(storage_, record_, options_.space); prior && !prior->empty()) {
+      options_.sampler.prior = std::move(prior);
+      sampler_ = make_sampler(options_.sampler);
+    }
 }
 
 std::vector<std::string> space_changes(const json& before, const json& after) {

@@ -40,6 +40,7 @@
 #include <fmt/core.h>
 
 #include "bench/suite.h"
+#include "caviar/attributes.h"
 #include "caviar/retune.h"
 #include "caviar/storage.h"
 #include "caviar/study.h"
@@ -59,25 +60,14 @@ double shift_size(const std::string& level) {
   throw std::invalid_argument("shift is small, medium or large, not " + level);
 }
 
-// The moved problem: f after u -> (u - s) mod 1 in the cube.
+// The problem moved by `level` (bench/suite.h's moved): a random sign per coordinate.
 suite::Problem moved(const suite::Problem& p, const std::string& level, int seed) {
   std::uint64_t h = 1469598103934665603ULL;
   for (char ch : p.name + "/" + level) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
   std::mt19937_64 rng(h + static_cast<std::uint64_t>(seed));
   std::vector<double> s;
   for (std::size_t i = 0; i < p.space.size(); ++i) s.push_back(shift_size(level) * (rng() % 2 ? 1.0 : -1.0));
-  suite::Problem out = p;
-  out.f = [f = p.f, space = p.space, s](const Params& params) {
-    Params x = params;
-    for (std::size_t i = 0; i < space.size(); ++i) {
-      const Parameter& q = space.params()[i];
-      double u = q.to_unit(params.at(q.name)) - s[i];
-      u -= std::floor(u);
-      x[q.name] = q.from_unit(u);
-    }
-    return f(x);
-  };
-  return out;
+  return suite::moved(p, s);
 }
 
 std::vector<double> regrets(const Study& study, double fstar) {
@@ -136,7 +126,7 @@ Run run_one(const suite::Problem& p, const std::string& level, int seed, int tri
     start_retune(retune, old.view(), 5);
     optimize(retune, objective);
     r.regret["retune"] = regrets(retune, p.fstar);
-    const json note = storage->find_study("retune")->system_attrs.value("caviar:warm_start", json::object());
+    const json note = storage->find_study("retune")->system_attrs.value(attr::kWarmStart, json::object());
     r.weight = note.value("weight", NAN);
   }
   return r;

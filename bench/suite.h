@@ -171,6 +171,23 @@ inline std::vector<Problem> problems() {
   return out;
 }
 
+// The problem with its optimum moved by `s` in the unit cube of its space (each parameter on
+// its scale): f after u -> (u - s) mod 1. The cube is wrapped round, so every value is still
+// taken and f* is kept. For re-tuning (bench_drift, the warm start's tests).
+inline Problem moved(const Problem& p, const std::vector<double>& s) {
+  Problem out = p;
+  out.f = [f = p.f, space = p.space, s](const Params& params) {
+    Params x = params;
+    for (std::size_t i = 0; i < space.size(); ++i) {
+      const Parameter& q = space.params()[i];
+      double u = q.to_unit(params.at(q.name)) - s[i];
+      x[q.name] = q.from_unit(u - std::floor(u));
+    }
+    return f(x);
+  };
+  return out;
+}
+
 inline Problem problem(const std::string& name) {
   for (auto& p : problems())
     if (p.name == name) return p;

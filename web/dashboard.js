@@ -507,7 +507,7 @@
     append(analysisBar, analysisLabel, ' ', analysisNote);
     const analysisEmpty = element('p', 'note');
     analysisEmpty.hidden = true;
-    const analysisHeights = { importance: 300, pairs: 800, slices: 800, parallel: 520 };
+    const analysisHeights = { retune: 0, importance: 300, pairs: 800, slices: 800, parallel: 520 };
     const analysisRoots = new Map(Object.keys(analysisHeights).map((name) => {
       const root = element('div', 'analysis-root');
       root.dataset.section = name;

@@ -5,8 +5,8 @@
 // window.caviarReport(root, data, options) draws the sections into the element `root`
 // (their headings and places at once, the plots one after another) and returns a Promise
 // of the number of plots, resolved when every plot has drawn:
-//   options.sections: which sections, in this order: 'history', 'importance', 'pairs',
-//                     'slices', 'parallel', 'curves' (default all of them);
+//   options.sections: which sections, in this order: 'history', 'retune', 'babysit',
+//                     'importance', 'pairs', 'slices', 'parallel', 'curves' (default all);
 //   options.idPrefix: put before every section's and plot's id (default none);
 //   options.webgl:    at most this many plots drawn with WebGL (scattergl) (default 5);
 //   options.sample:   {shown, of}: data.trials are `shown` of the study's `of` trials (a
@@ -20,8 +20,9 @@
   'use strict';
 
   // (and 'babysit': a babysat model's branches and its test accuracy by date, when the
-  // study has one: data.babysit, the tree of include/caviar/export.h's babysit_tree)
-  const allSections = ['history', 'babysit', 'importance', 'pairs', 'slices', 'parallel', 'curves'];
+  // study has one: data.babysit, the tree of include/caviar/export.h's babysit_tree;
+  // 'retune': a re-tuned study's verdict, data.retune, retune_verdict_data in compare.h)
+  const allSections = ['history', 'retune', 'babysit', 'importance', 'pairs', 'slices', 'parallel', 'curves'];
   const webglPoints = 1000;  // scatters with more points than this use WebGL
 
   window.caviarReport = function (root, data, options) {
@@ -600,6 +601,60 @@
       s.appendChild(details);
     }
 
+    // A re-tuning's verdict (docs/retune.md): the old best configurations on the old data
+    // and on the new, beside the new best; and the importance old against new.
+    function retunePlots() {
+      const r = data.retune;
+      const verdict = r.verdict === 'better'
+        ? 'a better configuration was found: the new best is ' + formatValue(r.gain, 4) + ' better than the old best on the new data'
+        : r.verdict === 'holds'
+          ? 'the old configuration holds (the new best is within ' + r.tolerance + ' of it)' : 'no verdict yet';
+      const s = section('retune', 'Re-tuned from study ' + r.old.study + ': ' + verdict,
+        'Left: each of the old study\'s best configurations, run first here, on the old data (grey) and on the ' +
+        'new (blue); the line is the best ' + metric + ' found on the new data. Right: each parameter\'s share ' +
+        'of the variance (fANOVA) in the old study and in this one: what matters can change with the data.');
+      const w = r.warm_start;
+      if (w) {
+        note(s, 'Warm start: weight ' + formatValue(w.weight, 2) + ' on the old study (rank correlation ' +
+          formatValue(w.rho, 2) + ' between the old study\'s predictions and ' + w.trials + ' new results; ' +
+          w.prior + ' of ' + w.old + ' old trials shown to the sampler at the last suggestion).');
+      }
+      const grid = element('div', 'grid');
+      s.appendChild(grid);
+      const label = (run) => 'old #' + run.old_trial + (run.new_trial !== null ? ' (here #' + run.new_trial + ')' : '');
+      const traces = [
+        { type: 'scatter', mode: 'markers', name: 'on the old data', x: r.runs.map(label),
+          y: r.runs.map((run) => run.old_value), marker: { color: '#999', size: 10 } },
+        { type: 'scatter', mode: 'markers', name: 'on the new data', x: r.runs.map(label),
+          y: r.runs.map((run) => run.new_value), marker: { color: '#4c78a8', size: 10 } },
+      ];
+      const shapes = [];
+      if (r.new.best) {
+        shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: r.new.best.value, y1: r.new.best.value,
+                      line: { color: '#2ca02c', dash: 'dash' } });
+        traces.push({ type: 'scatter', mode: 'lines', name: 'new best (#' + r.new.best.number + ')',
+                      x: [null], y: [null], line: { color: '#2ca02c', dash: 'dash' } });
+      }
+      plot(grid, 'plot-retune-runs', traces, {
+        title: { text: 'the old best, old data against new', font: { size: 13 } },
+        yaxis: { title: { text: metric + ' (' + betterText + ')' } }, shapes: shapes,
+      });
+      const rows = r.importance.filter((p) => p.old_share !== null || p.new_share !== null);
+      if (rows.length) {
+        const names = rows.map((p) => p.name);
+        const bar = (key, name, color) => ({
+          type: 'bar', orientation: 'h', name: name, y: names, x: rows.map((p) => p[key] === null ? 0 : 100 * p[key]),
+          marker: { color: color }, hovertemplate: name + ' %{y}: %{x:.1f}%<extra></extra>' });
+        plot(grid, 'plot-retune-importance', [bar('old_share', 'old study', '#999'), bar('new_share', 'this study', '#4c78a8')], {
+          title: { text: 'importance, old against new', font: { size: 13 } }, barmode: 'group',
+          xaxis: { title: { text: 'share of variance (%)' }, rangemode: 'tozero' },
+          yaxis: { autorange: 'reversed', automargin: true },
+        });
+      } else {
+        note(s, r.importance_note || 'Importance was not measured on either side.');
+      }
+    }
+
     // The learning curves keep a WebGL plot for themselves when they need one: drawn last,
     // they would otherwise find the pair plots had taken them all.
     const want = (name) => sections.includes(name);
@@ -614,6 +669,7 @@
     }
     if (complete.length > 0) {
       if (want('history')) historyPlot();
+      if (want('retune') && data.retune) retunePlots();
       if (want('babysit') && data.babysit) babysitPlots();
       if (want('importance')) importancePlot();
       if (want('pairs')) pairPlots();

@@ -50,6 +50,7 @@ CommandRegistrar report_cmd(34, [](CLI::App& app) {
     options.top = a->top;
     options.title = a->title;
     if (s.config) options.metric = s.config->metric;
+    options.retuned_from = linked_old_study(s.view.storage_handle(), s.view.record());
     std::string html = html_report(s.view.record(), space, trials, options);
     std::ofstream file(a->out, std::ios::binary | std::ios::trunc);
     if (!file) throw UsageError(a->out, "cannot write this file");

@@ -25,6 +25,9 @@ inline constexpr const char* kBabysitControl = "caviar:babysit:control:";
 // A study made by `caviar retune --from OLD` (include/caviar/retune.h): {"from": OLD's
 // name, "time", "runs": [{"old_trial", "params"}]: the old best configurations it ran first}.
 inline constexpr const char* kRetune = "caviar:retune";
+// The warm-started sampler of a re-tuning (make_warm_start_sampler in caviar/sampler.h),
+// as of the last trial it sampled: {"weight", "rho", "trials", "prior", "old", "offset"}.
+inline constexpr const char* kWarmStart = "caviar:warm_start";
 
 // ---- Trial attributes ----
 

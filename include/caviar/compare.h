@@ -8,6 +8,7 @@
 // on the old study stands in for it, and the comparison says so.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,5 +49,16 @@ ComparedStudy compared(const StudyView& study);
 // The direction is the new study's; a study with another direction throws UsageError, as
 // does a negative tolerance.
 json compare_studies(const ComparedStudy& old_study, const ComparedStudy& new_study, const CompareOptions& options = {});
+
+// The old study a re-tuned study links to (its "caviar:retune" attribute, caviar/retune.h),
+// read now from `storage`; null without a link or when the old study is gone.
+std::shared_ptr<const ComparedStudy> linked_old_study(const std::shared_ptr<Storage>& storage, const StudyRecord& study);
+
+// A re-tuning's verdict as the report and the dashboard draw it: compare_studies(old, new)
+// with "runs": the old best configurations the re-tuning ran first, each {"old_trial",
+// "old_value", "new_trial", "new_value"} (values null where not complete), and
+// "warm_start": the warm-started sampler's last note ({weight, rho, trials, prior, old}) or
+// null.
+json retune_verdict_data(const ComparedStudy& old_study, const ComparedStudy& new_study);
 
 }  // namespace caviar

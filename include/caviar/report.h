@@ -20,9 +20,11 @@
 // a logit axis (ticks at 0.01, 0.1, 0.5, ...); choices as categories, in their order.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "caviar/compare.h"
 #include "caviar/space.h"
 #include "caviar/storage.h"
 
@@ -32,6 +34,10 @@ struct ReportOptions {
   int top = 4;             // pair scatters among this many most important parameters (>= 1)
   std::string metric;      // what the value is called ("val_loss"); "" = "value"
   std::string title;       // the page's title; "" = "caviar: <study name>"
+  // A re-tuned study's old study (linked_old_study in caviar/compare.h): the page then
+  // draws the verdict, the old best on the new data beside the new best and the
+  // importance old against new.
+  std::shared_ptr<const ComparedStudy> retuned_from;
 };
 
 // The data the page plots, as JSON (embedded in the page; exposed for tests and tools):
@@ -46,7 +52,8 @@ struct ReportOptions {
 //    "importance": {"trials_used", "params": [...], "pairs": [...]} or null,
 //    "importance_note": why there is none, "top": [names], "pairs": [[a, b], ...],
 //    "zoom": [{"round", "first_trial", "box": {name: [lo, hi] in plotted units}}],
-//    "babysit": a babysat model's tree (babysit_tree in export.h) or null}
+//    "babysit": a babysat model's tree (babysit_tree in export.h) or null,
+//    "retune": retune_verdict_data (compare.h) with options.retuned_from, or null}
 // Plotted values: the user's value for linear and log axes, 1 − x for reverse_log, logit(x)
 // for logit, the choice's index for choices. Throws ConfigError for a bad option.
 json report_data(const StudyRecord& study, const SearchSpace& space,

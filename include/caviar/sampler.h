@@ -185,18 +185,20 @@ std::unique_ptr<Sampler> make_gp_sampler(std::uint64_t seed, const GpOptions& op
 //      well the old ranking holds on the new data; the weight is rho shrunk towards a prior
 //      belief, w = clamp((n rho + m rho0) / (n + m), 0, 1) with n new complete trials (rho
 //      counts from 3), m = `strength` and rho0 = `belief`;
-//   3. a share w of the old trials (evenly spaced by value rank, so that the old surface
-//      keeps its shape; none within `near` of a new trial, where the new data speak for
-//      themselves) joins the history the inner sampler sees, their values moved by the
-//      median offset between the new values and the old surface's predictions.
-// When the old ranking stops holding (rho <= 0), the weight falls towards 0 and the inner
-// sampler sees only the new trials: a cold start. The transfer is the idea of ranking-
-// weighted ensembles (M. Feurer, B. Letham, F. Hutter and E. Bakshy, "Practical Transfer
-// Learning for Bayesian Optimization", arXiv:1802.02219) with observations instead of
-// models, as in TPE's task-similarity meta-learning (S. Watanabe, N. Awad, M. Onishi and
+//   3. each suggestion trusts the old study with probability w (a draw from the seed and
+//      the trial number, the same in every worker): the inner sampler then sees the old
+//      trials beside the new ones, their values moved by the median offset between the new
+//      values and the old surface's predictions, except those within `near` of a new trial,
+//      where the new data speak for themselves; otherwise it sees the new trials alone (a
+//      cold suggestion, which also spreads the points rho is measured on).
+// When the old ranking stops holding (rho <= 0) the weight falls towards 0 and the study
+// runs cold. The weight follows the ranking-loss idea of M. Feurer, B. Letham, F. Hutter and
+// E. Bakshy, "Practical Transfer Learning for Bayesian Optimization" (arXiv:1802.02219,
+// RGPE), with observations instead of models, as in S. Watanabe, N. Awad, M. Onishi and
 // F. Hutter, "Speeding Up Multi-Objective Hyperparameter Optimization by Task Similarity-
-// Based Meta-Learning for the Tree-Structured Parzen Estimator", IJCAI 2023).
-// The sampler's study note "caviar:warm_start" records {weight, rho, trials, prior, old}.
+// Based Meta-Learning for the Tree-Structured Parzen Estimator" (IJCAI 2023).
+// The sampler's study note "caviar:warm_start" records {weight, rho, trials, prior, old,
+// offset, warm} as of the last suggestion.
 struct WarmStartOptions {
   double strength = 4;   // m: pseudo-trials' worth of the prior belief
   double belief = 0.5;   // rho0: the rank correlation believed before any new trial
@@ -207,7 +209,7 @@ struct WarmStartState {
   double weight = 0;     // w
   double rho = 0;        // Spearman's rho over the new complete trials (0 below 3)
   int trials = 0;        // n: new complete trials with a finite value
-  int prior = 0;         // old trials the inner sampler sees
+  int prior = 0;         // old trials a warm suggestion sees
   int old = 0;           // old trials usable in this space
   double offset = 0;     // added to the old values (in the study's direction)
   std::vector<TrialRecord> shown;  // those old trials, values moved, numbered -1, -2, ...
@@ -217,7 +219,7 @@ WarmStartState warm_start_state(const SampleContext& context, const std::vector<
                                 const WarmStartOptions& options = {});
 std::unique_ptr<Sampler> make_warm_start_sampler(std::unique_ptr<Sampler> inner,
                                                  std::shared_ptr<const std::vector<TrialRecord>> prior,
-                                                 const WarmStartOptions& options = {});
+                                                 std::uint64_t seed, const WarmStartOptions& options = {});
 
 // The default: gp for spaces of up to 20 unconditional parameters and the first 1,000
 // trials, tpe otherwise (conditional or larger spaces, longer studies). See

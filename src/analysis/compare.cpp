@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "caviar/attributes.h"
 #include "caviar/error.h"
 
 namespace caviar {
@@ -119,6 +120,42 @@ json compare_studies(const ComparedStudy& old_study, const ComparedStudy& new_st
   }
   out["importance"] = rows;
   out["importance_note"] = why_old.empty() ? why_new : why_new.empty() ? why_old : why_old + "; " + why_new;
+  return out;
+}
+
+std::shared_ptr<const ComparedStudy> linked_old_study(const std::shared_ptr<Storage>& storage,
+                                                      const StudyRecord& study) {
+  auto link = study.system_attrs.find(attr::kRetune);
+  if (link == study.system_attrs.end() || !link->is_object() || !link->contains("from") || !(*link)["from"].is_string())
+    return nullptr;
+  auto old = storage->find_study((*link)["from"].get<std::string>());
+  if (!old) return nullptr;
+  return std::make_shared<const ComparedStudy>(compared(StudyView(storage, *old)));
+}
+
+json retune_verdict_data(const ComparedStudy& old_study, const ComparedStudy& new_study) {
+  json out = compare_studies(old_study, new_study);
+  auto value_of = [](const TrialRecord* t) { return t && rankable(*t) ? json(*t->value) : json(nullptr); };
+  json runs = json::array();
+  const json link = new_study.record.system_attrs.value(attr::kRetune, json::object());
+  for (const json& run : link.value("runs", json::array())) {
+    if (!run.is_object() || !run.contains("old_trial") || !run["old_trial"].is_number_integer()) continue;
+    const int number = run["old_trial"].get<int>();
+    const TrialRecord* old = nullptr;
+    for (const auto& t : old_study.trials)
+      if (t.number == number) old = &t;
+    // The first new trial with the same values: the re-tuning enqueued it.
+    const TrialRecord* here = nullptr;
+    const json wanted = run.value("params", json::object());
+    for (const auto& t : new_study.trials)
+      if (same_params(user_params(t), wanted) && (!here || t.number < here->number)) here = &t;
+    runs.push_back({{"old_trial", number},
+                    {"old_value", value_of(old)},
+                    {"new_trial", here ? json(here->number) : json(nullptr)},
+                    {"new_value", value_of(here)}});
+  }
+  out["runs"] = runs;
+  out["warm_start"] = new_study.record.system_attrs.value(attr::kWarmStart, json(nullptr));
   return out;
 }
 

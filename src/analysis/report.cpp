@@ -344,6 +344,9 @@ json report_data(const StudyRecord& study, const SearchSpace& space,
   data["pairs"] = pairs;
   data["zoom"] = zoom_rounds(study.system_attrs, space);
   data["babysit"] = babysit_tree(trials, study.system_attrs, study.direction);
+  data["retune"] = options.retuned_from
+                       ? retune_verdict_data(*options.retuned_from, ComparedStudy{study, space, trials})
+                       : json(nullptr);
   return data;
 }
 

@@ -18,11 +18,12 @@ using testing::run_caviar;
 using testing::TempDir;
 using testing::write_file;
 
-std::string config(const std::string& study, const std::string& shift, int trials) {
+std::string config(const std::string& study, const std::string& shift, int trials,
+                   const std::string& sampler = "random") {
   return "study: " + study + "\nstorage: sqlite:///rt.db\nmetric: loss\nobjective:\n"
          "  command: [sh, -c, 'awk -v x=\"$CAVIAR_PARAM_X\" -v s=\"$SHIFT\" \"BEGIN { printf \\\"loss=%.9f\\\\n\\\", (x - s) ^ 2 }\"']\n"
          "  env: {SHIFT: '" + shift + "'}\n"
-         "parameters:\n  x: {type: float, low: 0, high: 1}\nsampler: {name: random, seed: 3}\n"
+         "parameters:\n  x: {type: float, low: 0, high: 1}\nsampler: {name: " + sampler + ", seed: 3}\n"
          "budget: {trials: " + std::to_string(trials) + "}\n";
 }
 
@@ -68,6 +69,29 @@ TEST(Retune, TheOldBestRunFirstThenTheVerdict) {
   CliResult missing = run_caviar(tmp.path(), {"retune", "new.yaml", "--from", "nope", "--study", "other"});
   EXPECT_EQ(missing.rc, 2);
   EXPECT_FALSE(storage->find_study("other")) << "nothing is created for a missing old study";
+}
+
+// With a model-based sampler the sampling after the old best is warm (its weight stored as
+// "caviar:warm_start"), and so it stays in a `caviar tune` of the same study: every process
+// tuning a re-tuned study loads the old trials through the link.
+TEST(Retune, TheSamplerIsWarmInEveryProcessOfTheStudy) {
+  TempDir tmp;
+  write_file(tmp / "old.yaml", config("before", "0.3", 15, "tpe"));
+  write_file(tmp / "new.yaml", config("after", "0.32", 8, "tpe"));
+  ASSERT_EQ(run_caviar(tmp.path(), {"tune", "old.yaml", "-q"}).rc, 0);
+  CliResult r = run_caviar(tmp.path(), {"retune", "new.yaml", "--from", "before", "--best", "2", "-q"});
+  ASSERT_TRUE(r.rc == 0 || r.rc == 10) << r.describe();
+  auto storage = open_storage("sqlite:///" + (tmp / "rt.db").string(), OpenMode::Existing);
+  const json note = storage->find_study("after")->system_attrs.value("caviar:warm_start", json());
+  ASSERT_TRUE(note.is_object()) << "no warm start recorded";
+  EXPECT_EQ(note["old"], 15);
+  EXPECT_GT(note["weight"].get<double>(), 0.0) << note.dump() << " (the optimum moved by 0.02: the ranking holds)";
+
+  CliResult more = run_caviar(tmp.path(), {"tune", "new.yaml", "--trials", "10", "-q"});
+  ASSERT_EQ(more.rc, 0) << more.describe();
+  const json later = storage->find_study("after")->system_attrs["caviar:warm_start"];
+  EXPECT_EQ(later["old"], 15) << later.dump();
+  EXPECT_EQ(later["trials"], 9) << later.dump() << " (noted when trial #9 was sampled, after 9 complete)";
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ std::unique_ptr<Sampler> make_sampler(const SamplerOptions& o) {
   // The model-based samplers read an old study's observations as a prior; the others
   // (their points fixed by seed and number, or CMA-ES's replayed generations) do not.
   if (o.name == "auto" || o.name == "gp" || o.name == "tpe")
-    return make_warm_start_sampler(std::move(sampler), o.prior);
+    return make_warm_start_sampler(std::move(sampler), o.prior, o.seed);
   return sampler;
 }
 

@@ -92,6 +92,18 @@ bool StudyWatch::refresh() {
   StudyRecord fresh = record_;
   if (auto found = storage_->find_study(record_.name); found && found->id == record_.id) fresh = *found;
   bool changed = false;
+  // A re-tuned study's old one (its verdict's other side): read once, when first linked.
+  bool need_old;
+  {
+    std::lock_guard lock(mutex_);
+    need_old = !retuned_from_;
+  }
+  if (need_old && fresh.system_attrs.contains(attr::kRetune))
+    if (auto old = linked_old_study(storage_, fresh)) {
+      std::lock_guard lock(mutex_);
+      retuned_from_ = std::move(old);
+      changed = true;
+    }
   // Batches of kBatch new trials, so that a study of 100,000 trials is never held whole as
   // TrialRecords; the trials read again come with the first batch.
   for (bool first = true;; first = false) {
@@ -366,10 +378,12 @@ json StudyWatch::page(std::uint64_t* made_at) const {
   }
   const StudyRecord record = record_;
   const SearchSpace space = space_;
+  const auto retuned_from = retuned_from_;
   // The analysis (fANOVA among it) runs on the copies, without holding up the looks.
   lock.unlock();
   ReportOptions options;
   options.metric = metric_;
+  options.retuned_from = retuned_from;
   out["report"] = space.empty() ? json(nullptr) : report_data(record, space, sample, options);
   out["lineage"] = members.empty() ? json::array() : pbt_lineage(members);
   // A babysat model: its tree, and what caviar would change now (docs/babysit.md).

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "caviar/space.h"
+#include "caviar/compare.h"
 #include "caviar/storage.h"
 
 namespace caviar::detail {
@@ -98,6 +99,7 @@ class StudyWatch {
   std::vector<std::unique_ptr<Row>> rows_;   // by number
   SearchSpace space_;
   std::vector<std::string> names_;        // the parameters, in the space's order
+  std::shared_ptr<const ComparedStudy> retuned_from_;  // a re-tuned study's old one, read once
   std::int64_t last_activity_ms_ = 0;
 
   mutable std::mutex page_mutex_;  // the page's text below, made by one request at a time

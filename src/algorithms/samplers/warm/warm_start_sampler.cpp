@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "base/random.h"
+#include "caviar/attributes.h"
 #include "caviar/sampler.h"
 
 namespace caviar {
@@ -73,36 +75,46 @@ std::vector<std::size_t> evenly_spaced(std::size_t n, std::size_t count) {
   return out;
 }
 
+// Each suggestion trusts the old study with probability `weight`: then the inner sampler
+// sees the old trials beside the new, else only the new (a cold suggestion). The draw is a
+// function of the seed and the trial number, so every worker makes the same one.
 class WarmStartSampler final : public Sampler {
  public:
   WarmStartSampler(std::unique_ptr<Sampler> inner, std::shared_ptr<const std::vector<TrialRecord>> prior,
-                   const WarmStartOptions& options)
-      : inner_(std::move(inner)), prior_(std::move(prior)), options_(options) {}
+                   std::uint64_t seed, const WarmStartOptions& options)
+      : inner_(std::move(inner)), prior_(std::move(prior)), seed_(seed), options_(options) {}
   std::string name() const override { return inner_->name(); }
 
   std::optional<Params> suggest(const SampleContext& c) override {
     WarmStartState state = warm_start_state(c, *prior_, options_);
-    if (state.shown.empty()) return inner_->suggest(c);
+    if (!warm(c, state)) return inner_->suggest(c);
     std::vector<TrialRecord> history;
     history.reserve(c.history.size() + state.shown.size());
     history.insert(history.end(), c.history.begin(), c.history.end());
     history.insert(history.end(), std::make_move_iterator(state.shown.begin()),
                    std::make_move_iterator(state.shown.end()));
-    const SampleContext warm{c.space, history, c.trial_number, c.direction, c.fixed};
-    return inner_->suggest(warm);
+    const SampleContext warm_context{c.space, history, c.trial_number, c.direction, c.fixed};
+    return inner_->suggest(warm_context);
   }
 
   std::map<std::string, json> study_notes(const SampleContext& c) override {
     const WarmStartState s = warm_start_state(c, *prior_, options_);
     auto notes = inner_->study_notes(c);
-    notes["caviar:warm_start"] = {{"weight", s.weight}, {"rho", s.rho}, {"trials", s.trials},
-                                  {"prior", s.prior}, {"old", s.old}, {"offset", s.offset}};
+    notes[attr::kWarmStart] = {{"weight", s.weight}, {"rho", s.rho},   {"trials", s.trials},    {"prior", s.prior},
+                               {"old", s.old},       {"offset", s.offset}, {"warm", warm(c, s)}};
     return notes;
   }
 
  private:
+  bool warm(const SampleContext& c, const WarmStartState& s) const {
+    if (s.shown.empty()) return false;
+    detail::Rng rng(detail::mix64(seed_, 0x7761726dULL), static_cast<std::uint64_t>(c.trial_number));
+    return rng.uniform() < s.weight;
+  }
+
   std::unique_ptr<Sampler> inner_;
   std::shared_ptr<const std::vector<TrialRecord>> prior_;
+  std::uint64_t seed_;
   WarmStartOptions options_;
 };
 
@@ -176,15 +188,15 @@ WarmStartState warm_start_state(const SampleContext& c, const std::vector<TrialR
   state.weight = std::clamp((n * state.rho + o.strength * o.belief) / (n + o.strength), 0.0, 1.0);
   state.offset = median(offsets);
 
-  // The old trials shown: a share `weight` of those not near a new trial.
+  // The old trials shown (to a warm suggestion): those not near a new trial.
   std::vector<std::size_t> far;
   const double near2 = o.near * o.near * static_cast<double>(c.space.size());
   for (std::size_t j = 0; j < ou.size(); ++j)
     if (std::none_of(nu.begin(), nu.end(), [&](const std::vector<double>& x) { return squared_distance(x, ou[j]) < near2; }))
       far.push_back(j);
-  const auto count = static_cast<std::size_t>(std::lround(state.weight * static_cast<double>(far.size())));
   int number = -1;
-  for (std::size_t i : evenly_spaced(far.size(), count)) {
+  if (state.weight > 0)
+  for (std::size_t i = 0; i < far.size(); ++i) {
     TrialRecord t = *old[far[i]];
     t.id = number;
     t.number = number--;
@@ -198,9 +210,9 @@ WarmStartState warm_start_state(const SampleContext& c, const std::vector<TrialR
 
 std::unique_ptr<Sampler> make_warm_start_sampler(std::unique_ptr<Sampler> inner,
                                                  std::shared_ptr<const std::vector<TrialRecord>> prior,
-                                                 const WarmStartOptions& options) {
+                                                 std::uint64_t seed, const WarmStartOptions& options) {
   if (!prior || prior->empty()) return inner;
-  return std::make_unique<WarmStartSampler>(std::move(inner), std::move(prior), options);
+  return std::make_unique<WarmStartSampler>(std::move(inner), std::move(prior), seed, options);
 }
 
 }  // namespace caviar

@@ -2,10 +2,12 @@
 // from web/node_modules) with every network request refused, and fails on any JavaScript
 // error, on any request that leaves the file, or on a plot that did not render.
 //   node report_in_browser.mjs SOURCE_DIR CASES.json
-// CASES.json: [{"html", "screenshot", "plots", "rounds", "curves": bool, "complete": bool}]
+// CASES.json: [{"html", "screenshot", "plots", "rounds", "curves": bool, "complete": bool,
+//               "retune": bool}]
 //   plots: how many plots the page must draw; rounds: zoom rounds in its data; curves:
 //   whether it has learning curves (else the note that says why not); complete: whether
-//   the study has a complete trial (else the page must say it has none).
+//   the study has a complete trial (else the page must say it has none); retune: whether it
+//   is a re-tuned study (then the verdict's two plots, the old best in both, must draw).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -76,6 +78,7 @@ async function check(c) {
       params: data.params.map((p) => p.name),
       curvesNote: document.querySelector('#curves p.note') !== null,
       noComplete: document.getElementById('no-complete') !== null,
+      retune: data.retune,
     };
   });
 
@@ -102,6 +105,17 @@ async function check(c) {
     });
     const parallel = byId.get('plot-parallel');
     if (!parallel || parallel.canvases === 0) fail('parallel coordinates drew no WebGL canvas');
+  }
+  if (Boolean(c.retune) !== Boolean(result.retune)) fail(`the verdict is ${result.retune ? '' : 'not '}in the data`);
+  if (c.retune && result.retune) {
+    const runs = byId.get('plot-retune-runs');
+    if (!runs) fail('no plot of the old best on the new data');
+    else if (runs.traces < 2) fail('the old best is not drawn on both data');
+    if (!byId.get('plot-retune-importance')) fail('no plot of the importance old against new');
+    // Each ran here first (one may be pruned: then it has no value).
+    const first = result.retune.runs;
+    if (!first.length || first.some((r, i) => r.new_trial !== i) || !first.some((r) => r.new_value !== null))
+      fail('the old best configurations were not run first: ' + JSON.stringify(first));
   }
   const curves = byId.get('plot-curves');
   if (c.curves) {

@@ -76,13 +76,19 @@ done
 sed -e 's/choices-only/none-complete/' -e 's/choices.db/none.db/' choices.yaml >none.yaml
 "$caviar" ask none.yaml >/dev/null
 "$caviar" report none.yaml --out none.html >/dev/null
+# A re-tuning of the first study (the same problem): its page draws the verdict too.
+rc=0; "$caviar" retune study.yaml --from report-test --study report-retuned --trials 12 -q >retune.log 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 10 ] || { cat retune.log; exit 1; }
+"$caviar" report --storage sqlite:///study.db --study report-retuned --out retuned.html >/dev/null
 
 # report.html, 4 parameters: history, importance, 6 pairs, 4 slices, parallel coordinates,
 # curves. choices.html, 2 parameters: history, importance, 1 pair, 2 slices, parallel
-# coordinates, a note for the curves. none.html: notes only.
+# coordinates, a note for the curves. none.html: notes only. retuned.html: report.html's
+# plots and the verdict's two (the old best old against new, the importance old and new).
 cat >cases.json <<JSON
 [{"html": "report.html", "screenshot": "$build/report-screenshot.png", "plots": 14, "rounds": 3, "curves": true, "complete": true},
  {"html": "choices.html", "plots": 6, "rounds": 0, "curves": false, "complete": true},
- {"html": "none.html", "plots": 0, "rounds": 0, "curves": false, "complete": false}]
+ {"html": "none.html", "plots": 0, "rounds": 0, "curves": false, "complete": false},
+ {"html": "retuned.html", "plots": 16, "rounds": 1, "curves": true, "complete": true, "retune": true}]
 JSON
 node "$source_dir/tests/report_in_browser.mjs" "$source_dir" cases.json

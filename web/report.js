@@ -621,7 +621,7 @@
       }
       const grid = element('div', 'grid');
       s.appendChild(grid);
-      const label = (run) => 'old #' + run.old_trial + (run.new_trial !== null ? ' (here #' + run.new_trial + ')' : '');
+      const label = (run) => '#' + run.old_trial + (run.new_trial !== null ? ' → #' + run.new_trial : '');
       const traces = [
         { type: 'scatter', mode: 'markers', name: 'on the old data', x: r.runs.map(label),
           y: r.runs.map((run) => run.old_value), marker: { color: '#999', size: 10 } },
@@ -637,6 +637,7 @@
       }
       plot(grid, 'plot-retune-runs', traces, {
         title: { text: 'the old best, old data against new', font: { size: 13 } },
+        xaxis: { title: { text: 'old trial → its run here' } },
         yaxis: { title: { text: metric + ' (' + betterText + ')' } }, shapes: shapes,
       });
       const rows = r.importance.filter((p) => p.old_share !== null || p.new_share !== null);

@@ -5,8 +5,10 @@
 
 #include <cmath>
 
+#include "analysis/dashboard/study_watch.h"
 #include "caviar/compare.h"
 #include "caviar/error.h"
+#include "caviar/retune.h"
 #include "caviar/study.h"
 #include "support/cli.h"
 #include "support/files.h"
@@ -84,6 +86,47 @@ TEST(Compare, NothingCompleteIsUnknown) {
   json c = compare_studies(old_study, empty);
   EXPECT_EQ(c["verdict"], "unknown");
   EXPECT_NE(c["importance_note"].get<std::string>().find("empty"), std::string::npos) << c["importance_note"];
+}
+
+// A re-tuned study's verdict as the report and the dashboard get it: the old best runs
+// with their values on both data, the warm start's note, found through the link.
+TEST(Compare, ARetunedStudysVerdictForItsPages) {
+  auto storage = make_memory_storage();
+  const ComparedStudy old_study = study(storage, "old", 30, 0.3);
+  StudyOptions o;
+  o.name = "new";
+  o.direction = Direction::Maximize;
+  o.space = space();
+  o.sampler.seed = 5;  // auto: warm-started
+  o.sampler.prior = retune_prior(StudyView(storage, old_study.record), o.space);
+  Study s(storage, o);
+  ASSERT_EQ(start_retune(s, StudyView(storage, old_study.record), 3).size(), 3u);
+  for (int i = 0; i < 6; ++i) {
+    auto t = s.ask();
+    s.tell(*t, -std::pow(t->float_param("x") - 0.35, 2) - 0.01 * t->float_param("y"));
+  }
+  EXPECT_FALSE(linked_old_study(storage, old_study.record)) << "the old study links to none";
+  const auto old = linked_old_study(storage, *storage->find_study("new"));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->record.name, "old");
+  const json v = retune_verdict_data(*old, compared(StudyView(storage, *storage->find_study("new"))));
+  ASSERT_EQ(v["runs"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(v["runs"][i]["new_trial"], i);
+    EXPECT_TRUE(v["runs"][i]["old_value"].is_number());
+    EXPECT_TRUE(v["runs"][i]["new_value"].is_number());
+  }
+  // The old best was run first: its old value is the old study's best.
+  EXPECT_EQ(v["runs"][0]["old_value"], v["old"]["best"]["value"]);
+  ASSERT_TRUE(v["warm_start"].is_object());
+  EXPECT_EQ(v["warm_start"]["old"], 30);
+
+  // The dashboard's study page carries it in its analysis.
+  detail::StudyWatch watch(storage, *storage->find_study("new"), "");
+  watch.refresh();
+  const json page = watch.page();
+  ASSERT_TRUE(page["report"]["retune"].is_object()) << page["report"].dump().substr(0, 300);
+  EXPECT_EQ(page["report"]["retune"]["runs"].size(), 3u);
 }
 
 TEST(CompareCli, ExitCodesForASchedulerAndTheConfigurationToDeploy) {

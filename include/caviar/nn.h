@@ -76,6 +76,12 @@ struct TrainConfig {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string label_column = "label";  // CSV only: the column holding the class
   int train_subset = 0;      // > 0: train on the first this-many training samples only
+  // Changed data, for re-tuning (docs/retune.md): the training samples start this far in
+  // (another subset), this share of their labels is replaced by another class (fixed
+  // draws, independent of `seed`), and the class `drop_class` is left out of every split.
+  int train_offset = 0;      // >= 0
+  double label_noise = 0.0;  // in [0, 1)
+  int drop_class = -1;       // -1: none
   int spiral_classes = 3;    // spirals only: K (>= 2)
   int spiral_points = 600;   // spirals only: points per class (>= 10)
 

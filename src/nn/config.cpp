@@ -36,6 +36,9 @@ constexpr std::array kOptions = {
                "where the Fashion-MNIST idx files are (default /usr/share/datasets/fashion-mnist)"},
     OptionInfo{"label-column", "NAME", "CSV: the column holding the class (default label)"},
     OptionInfo{"train-subset", "INT", "train on the first N training samples only (0: all; default 0)"},
+    OptionInfo{"train-offset", "INT", "the training samples start this far in: another subset (default 0)"},
+    OptionInfo{"label-noise", "NUM", "this share of the training labels replaced by another class (in [0, 1); default 0)"},
+    OptionInfo{"drop-class", "INT", "leave this class out of every split (default -1: none)"},
     OptionInfo{"spiral-classes", "INT", "spirals: number of arms K (>= 2; default 3)"},
     OptionInfo{"spiral-points", "INT", "spirals: points per arm (>= 10; default 600)"},
     OptionInfo{"seed", "INT", "seed of initialisation and shuffling (default 0)"},
@@ -152,6 +155,9 @@ void set_option(TrainConfig& c, std::string_view name, std::string_view value) {
   else if (f == "data-dir") c.data_dir = std::string(value);
   else if (f == "label-column") c.label_column = std::string(value);
   else if (f == "train-subset") c.train_subset = parse_integer<int>(f, value);
+  else if (f == "train-offset") c.train_offset = parse_integer<int>(f, value);
+  else if (f == "label-noise") c.label_noise = parse_double(f, value);
+  else if (f == "drop-class") c.drop_class = parse_integer<int>(f, value);
   else if (f == "spiral-classes") c.spiral_classes = parse_integer<int>(f, value);
   else if (f == "spiral-points") c.spiral_points = parse_integer<int>(f, value);
   else if (f == "seed") c.seed = parse_integer<std::uint64_t>(f, value);
@@ -195,6 +201,9 @@ void validate(const TrainConfig& c) {
   require(c.weight_decay >= 0, "weight-decay", fmt::format("must be >= 0, got {}", c.weight_decay));
   require(!c.dataset.empty(), "dataset", "must not be empty");
   require(c.train_subset >= 0, "train-subset", fmt::format("must be >= 0, got {}", c.train_subset));
+  require(c.train_offset >= 0, "train-offset", fmt::format("must be >= 0, got {}", c.train_offset));
+  require(c.label_noise >= 0 && c.label_noise < 1, "label-noise", fmt::format("must be in [0, 1), got {}", c.label_noise));
+  require(c.drop_class >= -1, "drop-class", fmt::format("must be a class number or -1, got {}", c.drop_class));
   require(c.spiral_classes >= 2, "spiral-classes", fmt::format("must be >= 2, got {}", c.spiral_classes));
   require(c.spiral_points >= 10, "spiral-points", fmt::format("must be >= 10, got {}", c.spiral_points));
   require(c.threads >= 1 && c.threads <= 256, "threads", fmt::format("must be in [1, 256], got {}", c.threads));

@@ -104,6 +104,38 @@ DataSplits shuffled_splits(std::shared_ptr<const Dataset> data, const std::strin
           {data, p.train + p.validation, p.test}};
 }
 
+// The samples of `view` except those of class `drop`, as a data set of their own.
+DataView without_class(const DataView& view, int drop) {
+  std::vector<Eigen::Index> keep;
+  for (Eigen::Index i = 0; i < view.count; ++i)
+    if (view.labels()[i] != drop) keep.push_back(i);
+  auto out = std::make_shared<Dataset>();
+  out->num_classes = view.num_classes();
+  out->class_names = view.data->class_names;
+  out->features.resize(view.dimension(), static_cast<Eigen::Index>(keep.size()));
+  out->labels.resize(keep.size());
+  for (std::size_t j = 0; j < keep.size(); ++j) {
+    out->features.col(static_cast<Eigen::Index>(j)) = view.features().col(keep[j]);
+    out->labels[j] = view.labels()[keep[j]];
+  }
+  return {out, 0, static_cast<Eigen::Index>(keep.size())};
+}
+
+// `view` with a share `noise` of its labels replaced by another class, by fixed draws.
+DataView with_label_noise(const DataView& view, double noise) {
+  auto out = std::make_shared<Dataset>();
+  out->num_classes = view.num_classes();
+  out->class_names = view.data->class_names;
+  out->features = view.features();
+  out->labels.assign(view.labels(), view.labels() + view.count);
+  Rng rng(kSplitSeed ^ 0x6e6f697365ULL);
+  const auto k = static_cast<std::uint64_t>(std::max(2, out->num_classes));
+  for (auto& label : out->labels)
+    if (rng.uniform() < noise)
+      label = static_cast<std::int32_t>((static_cast<std::uint64_t>(label) + 1 + rng.below(k - 1)) % k);
+  return {out, 0, view.count};
+}
+
 }  // namespace
 
 DataSplits load_splits(const TrainConfig& config) {
@@ -123,8 +155,24 @@ DataSplits load_splits(const TrainConfig& config) {
     });
     splits = shuffled_splits(std::move(data), path);
   }
+  if (config.train_offset > 0) {
+    if (config.train_offset >= splits.train.count)
+      throw DataError("--train-offset", fmt::format("{} is past the {} training samples", config.train_offset,
+                                                    splits.train.count));
+    splits.train.begin += config.train_offset;
+    splits.train.count -= config.train_offset;
+  }
   if (config.train_subset > 0)
     splits.train.count = std::min<Eigen::Index>(splits.train.count, config.train_subset);
+  if (config.drop_class >= 0) {
+    if (config.drop_class >= splits.train.num_classes())
+      throw DataError("--drop-class", fmt::format("there are {} classes (0-{})", splits.train.num_classes(),
+                                                  splits.train.num_classes() - 1));
+    splits.train = without_class(splits.train, config.drop_class);
+    splits.validation = without_class(splits.validation, config.drop_class);
+    splits.test = without_class(splits.test, config.drop_class);
+  }
+  if (config.label_noise > 0) splits.train = with_label_noise(splits.train, config.label_noise);
   return splits;
 }
 

@@ -480,7 +480,21 @@ class PyStudy {
 
     std::exception_ptr failure;
     std::optional<py::error_already_set> interrupted;
-    {
+    if (n_jobs == 1) {
+      // One at a time on this thread, which keeps its Python thread state between calls:
+      // taking the GIL back costs next to nothing. Ctrl-C reaches the objective as
+      // KeyboardInterrupt (an exception not caught: raised here once the trial is stored).
+      {
+        py::gil_scoped_release release;
+        try {
+          tuner.run();
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      }
+    } else {
+      // The trials run on the Tuner's threads; this one waits, the GIL released, and looks
+      // for Ctrl-C (Python runs its signal handlers on the main thread only).
       py::gil_scoped_release release;
       std::mutex done_mutex;
       std::condition_variable done_changed;
@@ -495,7 +509,6 @@ class PyStudy {
         done = true;
         done_changed.notify_all();
       });
-      // The calling thread waits, looking for Ctrl-C (Python's signal handlers run here).
       std::unique_lock lock(done_mutex);
       while (!done) {
         if (done_changed.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) break;

@@ -250,3 +250,38 @@ def test_trials_dataframe():
     assert isinstance(df, pd.DataFrame) and len(df) == 5
     assert list(df["number"]) == [0, 1, 2, 3, 4]
     assert (df["value"] == df["params_x"]).all() and set(df["state"]) == {"COMPLETE"}
+
+
+CTRL_C_SCRIPT = """
+import sys, time
+import caviar
+study = caviar.Study(storage=sys.argv[1], name="c", space={"x": {"type": "float", "low": 0, "high": 1}})
+def f(trial):
+    time.sleep(0.1)
+    return trial.suggest_float("x", 0, 1)
+print("started", flush=True)
+study.optimize(f, n_trials=1000, n_jobs=int(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_stops_optimize_with_keyboard_interrupt_and_nothing_left_running(tmp_path, n_jobs):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/c.db"
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, url, str(n_jobs)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    assert proc.stdout.readline() == "started\n"
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    trials = caviar.Study(storage=url, name="c").trials
+    assert 3 <= len(trials) < 100
+    assert not [t for t in trials if t.state == caviar.TrialState.RUNNING]
+    if n_jobs == 1:  # the objective itself was interrupted: its trial failed, with why
+        assert trials[-1].state == caviar.TrialState.FAIL
+        assert trials[-1].system_attrs["caviar:reason"].startswith("the objective threw: KeyboardInterrupt")

@@ -1,9 +1,13 @@
 """One store, two tools: a study started in Python is continued by `caviar tune` and drawn by
 `caviar report`, and one started by `caviar tune` is continued in Python. Real SQLite files,
 real caviar processes."""
+import itertools
 import json
 import math
+import os
 import sys
+
+import pytest
 
 import caviar
 
@@ -112,3 +116,37 @@ def test_undeclared_parameters_are_seen_by_the_command_line(tmp_path, run_cli):
     seen = json.loads(run_cli("trials", "--storage", url, "--study", "free", "--format", "json").stdout)
     assert [t["params"] for t in seen] == [t.params for t in study.trials]
     assert all(1 <= t["params"]["extra"] <= 100 for t in seen)
+
+
+@pytest.fixture
+def postgres_url():
+    """A database of its own on the PostgreSQL server that scripts/test.sh starts (PGHOST,
+    PGUSER, CAVIAR_TEST_POSTGRESQL); dropped at the end. Skipped by hand without one."""
+    if not os.environ.get("CAVIAR_TEST_POSTGRESQL"):
+        pytest.skip("no PostgreSQL server: run through scripts/test.sh (make test)")
+    psycopg2 = pytest.importorskip("psycopg2")
+    name = f"caviar_py_{os.getpid()}_{next(_databases)}"
+    admin = psycopg2.connect(dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql:///{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+_databases = itertools.count()
+
+
+def test_postgresql_study_is_shared_both_ways(tmp_path, run_cli, postgres_url):
+    write_config(tmp_path)
+    study = caviar.Study(storage=postgres_url, name="cross", space=SPACE)
+    study.optimize(python_objective, n_trials=3)
+    run_cli("tune", "cross.yaml", "--storage", postgres_url, "--trials", "5", "-q")
+    seen = json.loads(run_cli("trials", "--storage", postgres_url, "--study", "cross", "--format", "json").stdout)
+    assert [t["number"] for t in seen] == list(range(5))
+    study.optimize(python_objective, n_trials=2)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(7))
+    assert [t.params for t in trials[:5]] == [t["params"] for t in seen]

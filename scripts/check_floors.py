@@ -11,7 +11,7 @@ caviar is built in floors (docs/architecture.md), each using only those below it
     5 study       src/study       Study, StudyView, the config reader and writer, export
     6 analysis    src/analysis    importance, report
     7 run         src/run         the tuner and its parts, executors
-    8 apps        apps            the command line
+    8 apps        apps, python    the command line; the Python module (public headers only)
 
 A public header (include/caviar/X.h) belongs to the floor named for it below. A file may
 include headers of its own floor and of the floors below. Prints every include that runs
@@ -49,7 +49,7 @@ def floor_of_path(rel):
         return PUBLIC.get(parts[2])
     if parts[0] == "src" and len(parts) >= 3 and parts[1] in FLOORS:
         return parts[1]
-    if parts[0] == "apps":
+    if parts[0] in ("apps", "python"):
         return "apps"
     return None
 
@@ -70,7 +70,7 @@ def floor_of_include(name, including, root):
 
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
-    files = [p for d in ("include", "src", "apps") for p in (root / d).rglob("*")
+    files = [p for d in ("include", "src", "apps", "python") for p in (root / d).rglob("*")
              if p.suffix in (".h", ".cpp")]
     problems, checked = [], 0
     for path in sorted(files):
@@ -84,6 +84,10 @@ def main():
             if not m:
                 continue
             checked += 1
+            if rel.parts[0] == "python" and not m.group(1).startswith("caviar/"):
+                problems.append(f"{rel}:{number}: includes {m.group(1)}: the Python module "
+                                f"uses caviar's public headers (caviar/...) only")
+                continue
             target, shown = floor_of_include(m.group(1), rel, root)
             if target is None:
                 problems.append(f"{rel}:{number}: includes {shown}, which is on no floor")

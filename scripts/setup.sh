@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-optuna python3-psycopg2
+  pybind11-dev python3-pytest python3-pandas
   tzdata
   chromium
 )

@@ -16,3 +16,13 @@ cmake --build "$work/example" -j 2 >/dev/null
 out=$("$work/example/tune_quadratic")
 echo "$out"
 echo "$out" | grep -Eq '^best of 64 trials: loss [0-9.]+ at lr='
+# The Python package, where Debian's python3 finds it below the prefix (when built).
+for package in "$work"/prefix/lib/python3*/dist-packages; do
+  [ -d "$package/caviar" ] || continue
+  out=$(cd "$work" && PYTHONPATH="$package" /usr/bin/python3 -c 'import caviar, caviar.optuna
+s = caviar.Study(space={"x": {"type": "float", "low": 0, "high": 1}})
+s.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8)
+print("python: %d trials from %s" % (len(s.trials), caviar.__file__))')
+  echo "$out"
+  echo "$out" | grep -q "^python: 8 trials from $package/caviar/__init__.py"
+done

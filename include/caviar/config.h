@@ -92,6 +92,15 @@ struct ConfigOverrides {
 };
 void apply_overrides(Config& config, const ConfigOverrides& overrides);
 
+// The config's `parameters:` mapping as a list of [name, definition] pairs, in the order
+// written (a mapping's order is the space's), checked: the search space. Also for a space
+// given another way (the Python module's `space={...}`). Throws ConfigError at
+// `<where>.<name>.<key>`.
+SearchSpace space_from_parameters(const json& pairs, const std::string& where = "parameters");
+// The config's `sampler:` mapping ({name: tpe, seed: 1, ...}), checked: make_sampler judges
+// the name and the sampler's own keys. Throws ConfigError at `sampler.<key>`.
+SamplerOptions sampler_options_from_json(const json& sampler);
+
 // Reads and checks a config file. Throws ConfigError with the path of the bad key.
 Config load_config(const std::filesystem::path& file);
 // The same from YAML text; relative paths resolve against `base_dir`.

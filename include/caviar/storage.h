@@ -96,6 +96,12 @@ class Storage {
                                     const json& system_attrs) = 0;
 
   virtual void report(std::int64_t trial_id, std::int64_t step, double value) = 0;
+  // Adds a parameter to a running trial, stored with its definition as Optuna's
+  // set_trial_param does: a parameter that an objective asks for by define-by-run (the
+  // Python API's suggest_*) and the study's space does not declare. Throws UsageError if
+  // the trial is not running.
+  virtual void set_trial_param(std::int64_t trial_id, const Parameter& parameter,
+                               double internal) = 0;
   virtual void set_trial_attr(std::int64_t trial_id, const std::string& key,
                               const json& value) = 0;
   // Records that the owners of these running trials are alive.

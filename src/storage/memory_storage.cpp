@@ -100,6 +100,21 @@ class MemoryStorage final : public Storage {
     trial_by_id(trial_id).intermediate[step] = value;
   }
 
+  void set_trial_param(std::int64_t trial_id, const Parameter& parameter, double internal) override {
+    std::lock_guard lock(mutex_);
+    TrialRecord& t = trial_by_id(trial_id);
+    if (t.state != TrialState::Running)
+      throw UsageError(fmt::format("trial id {}", trial_id),
+                       "the trial is not running: a parameter is added while it runs");
+    // The trial's definitions are shared with the other trials of its space: this one
+    // gets its own copy with the new parameter.
+    auto parameters = t.parameters ? std::make_shared<std::map<std::string, Parameter>>(*t.parameters)
+                                   : std::make_shared<std::map<std::string, Parameter>>();
+    (*parameters)[parameter.name] = parameter;
+    t.parameters = std::move(parameters);
+    t.params[parameter.name] = internal;
+  }
+
   void set_trial_attr(std::int64_t trial_id, const std::string& key, const json& value) override {
     std::lock_guard lock(mutex_);
     trial_by_id(trial_id).system_attrs[key] = value;

@@ -160,6 +160,22 @@ void SqlStorage::report(std::int64_t trial_id, std::int64_t step, double value) 
   });
 }
 
+void SqlStorage::set_trial_param(std::int64_t trial_id, const Parameter& parameter, double internal) {
+  write([&] {
+    SqlRows r = query("SELECT state FROM trials WHERE trial_id = ?", {trial_id});
+    if (!r.size()) throw UsageError(fmt::format("trial id {}", trial_id), "no such trial");
+    if (r.text(0, 0) != "RUNNING")
+      throw UsageError(fmt::format("trial id {}", trial_id),
+                       "the trial is not running: a parameter is added while it runs");
+    query("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) "
+          "VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, param_name) DO UPDATE SET "
+          "param_value = excluded.param_value, distribution_json = excluded.distribution_json",
+          {trial_id, parameter.name, internal, detail::optuna_distribution(parameter).dump()});
+    cache_.erase(trial_id);
+    return 0;
+  });
+}
+
 void SqlStorage::set_trial_attr(std::int64_t trial_id, const std::string& key, const json& value) {
   write([&] {
     set_attr_locked(trial_id, key, value);

@@ -59,6 +59,7 @@ class SqlStorage : public Storage {
   TrialRecord enqueue_trial(std::int64_t study_id, const json& fixed_params,
                             const json& system_attrs) override;
   void report(std::int64_t trial_id, std::int64_t step, double value) override;
+  void set_trial_param(std::int64_t trial_id, const Parameter& parameter, double internal) override;
   void set_trial_attr(std::int64_t trial_id, const std::string& key, const json& value) override;
   void heartbeat(const std::vector<std::int64_t>& trial_ids) override;
   bool finish_trial(std::int64_t trial_id, TrialState state, std::optional<double> value,

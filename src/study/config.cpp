@@ -374,6 +374,42 @@ std::string resolve_storage_url(const std::string& url, const fs::path& base_dir
   return sqlite + (base_dir / rest).lexically_normal().string();
 }
 
+SearchSpace space_from_parameters(const json& pairs, const std::string& where) {
+  if (!pairs.is_array() || pairs.empty())
+    throw ConfigError(where, "expected a mapping of parameter names to definitions");
+  json list = json::array();
+  for (const auto& pair : pairs) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
+      throw ConfigError(where, "expected a mapping of parameter names to definitions");
+    json d = pair[1];
+    const std::string name = pair[0].get<std::string>();
+    if (!d.is_object())
+      throw ConfigError(where + "." + name, "expected a mapping such as {type: float, low: 0, high: 1}");
+    if (d.contains("name")) throw ConfigError(where + "." + name + ".name", "unknown key");
+    d["name"] = name;
+    list.push_back(d);
+  }
+  return SearchSpace::from_config_json(list, where);
+}
+
+SamplerOptions sampler_options_from_json(const json& sampler) {
+  if (!sampler.is_object()) throw ConfigError("sampler", "expected a mapping such as {name: random}");
+  SamplerOptions options;
+  for (const auto& [key, value] : sampler.items()) {
+    if (key == "name") {
+      options.name = text_of(value, "sampler.name");
+    } else if (key == "seed") {
+      if (!value.is_number_integer() || value.get<long long>() < 0)
+        throw ConfigError("sampler.seed", "must be a whole number >= 0");
+      options.seed = value.get<std::uint64_t>();
+    } else {
+      options.settings[key] = value;
+    }
+  }
+  make_sampler(options);  // checks the name and the sampler's own keys
+  return options;
+}
+
 // Long because it is the config's table of keys, read top to bottom in the order of
 // docs/config.md, each block checking its own key; the families' own settings are read
 // by their folders (algorithms/settings.h).
@@ -416,38 +452,10 @@ Config parse_config(const std::string& yaml, const fs::path& base_dir, const std
   {
     Expansion again;  // the same nodes as above, in order
     json ordered = to_json(root["parameters"], "parameters", again, true);
-    if (!ordered.is_array() || ordered.empty())
-      throw ConfigError("parameters", "expected a mapping of parameter names to definitions");
-    json list = json::array();
-    for (const auto& pair : ordered) {
-      json d = pair[1];
-      if (!d.is_object())
-        throw ConfigError("parameters." + pair[0].get<std::string>(),
-                          "expected a mapping such as {type: float, low: 0, high: 1}");
-      if (d.contains("name"))
-        throw ConfigError("parameters." + pair[0].get<std::string>() + ".name", "unknown key");
-      d["name"] = pair[0];
-      list.push_back(d);
-    }
-    s.space = SearchSpace::from_config_json(list, "parameters");
+    s.space = space_from_parameters(ordered);
   }
 
-  if (c.contains("sampler")) {
-    const json& sm = c["sampler"];
-    if (!sm.is_object()) throw ConfigError("sampler", "expected a mapping such as {name: random}");
-    for (const auto& [key, value] : sm.items()) {
-      if (key == "name") {
-        s.sampler.name = text_of(value, "sampler.name");
-      } else if (key == "seed") {
-        if (!value.is_number_integer() || value.get<long long>() < 0)
-          throw ConfigError("sampler.seed", "must be a whole number >= 0");
-        s.sampler.seed = value.get<std::uint64_t>();
-      } else {
-        s.sampler.settings[key] = value;
-      }
-    }
-    make_sampler(s.sampler);  // checks the name and the sampler's own keys
-  }
+  if (c.contains("sampler")) s.sampler = sampler_options_from_json(c["sampler"]);
   if (c.contains("pruner")) s.pruner = pruner_options_from_json(c["pruner"]);
   if (c.contains("budget")) {
     const json& b = c["budget"];

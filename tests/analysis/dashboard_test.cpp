@@ -214,6 +214,7 @@ class CountingStore : public Storage {
   std::optional<TrialRecord> start_trial(const StartRequest& r) override { return inner_->start_trial(r); }
   TrialRecord enqueue_trial(std::int64_t s, const json& p, const json& a) override { return inner_->enqueue_trial(s, p, a); }
   void report(std::int64_t t, std::int64_t s, double v) override { inner_->report(t, s, v); }
+  void set_trial_param(std::int64_t t, const Parameter& p, double v) override { inner_->set_trial_param(t, p, v); }
   void set_trial_attr(std::int64_t t, const std::string& k, const json& v) override { inner_->set_trial_attr(t, k, v); }
   void heartbeat(const std::vector<std::int64_t>& ids) override { inner_->heartbeat(ids); }
   bool finish_trial(std::int64_t t, TrialState s, std::optional<double> v, const json& a,

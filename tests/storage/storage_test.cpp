@@ -110,6 +110,33 @@ TEST_P(StorageContract, ValuesReportsAndAttributesRoundTrip) {
   EXPECT_EQ(SearchSpace::from_config_json(stored).to_config_json(), study.space().to_config_json());
 }
 
+// A parameter added to a running trial (define-by-run, the Python module's suggest_* of an
+// undeclared name) is stored with its definition beside the sampled ones; a finished trial
+// takes none.
+TEST_P(StorageContract, ParametersAddedWhileATrialRunsAreStoredWithTheirDefinition) {
+  Study study(storage_, options());
+  auto t = study.ask();
+  ASSERT_TRUE(t);
+  Parameter units = Parameter::from_config_json(
+      "units", json::parse(R"({"type": "int", "low": 16, "high": 512, "scale": "log"})"), "units");
+  storage_->set_trial_param(t->id(), units, 64);
+  ASSERT_TRUE(study.tell(*t, 1.0));
+  EXPECT_THROW(storage_->set_trial_param(t->id(), units, 32), UsageError);
+  auto second = study.ask();  // the other trials keep the study's space only
+  ASSERT_TRUE(second);
+  for (const TrialRecord& r : {*storage_->trial(study.record().id, 0), *storage_->trial(study.record().id, 1)}) {
+    const bool first = r.number == 0;
+    EXPECT_EQ(r.params.count("units"), first ? 1u : 0u);
+    EXPECT_EQ(r.parameter("units") != nullptr, first);
+    ASSERT_NE(r.parameter("x"), nullptr);
+  }
+  TrialRecord r = *storage_->trial(study.record().id, 0);
+  EXPECT_EQ(r.params.at("units"), 64);
+  EXPECT_EQ(r.user_value("units"), json(64));
+  EXPECT_EQ(r.parameter("units")->scale, Scale::Log);
+  EXPECT_EQ(r.params.at("x"), t->params().at("x"));
+}
+
 // What a reader that follows a study gets (the dashboard): the trials after an id, at most
 // `limit` of them, and those it asks for again, each as trial() reads it.
 TEST_P(StorageContract, TrialsAfterReadsTheNewAndTheOpenOnes) {

@@ -129,6 +129,32 @@ TEST(Compare, ARetunedStudysVerdictForItsPages) {
   EXPECT_EQ(page["report"]["retune"]["runs"].size(), 3u);
 }
 
+// A large old study: the dashboard keeps 1,000 of its trials for the verdict, among them its
+// best and the ones the re-tuning ran first.
+TEST(Compare, TheDashboardKeepsALargeOldStudysBestAndFirstRuns) {
+  auto storage = make_memory_storage();
+  const ComparedStudy old_study = study(storage, "old", 1500, 0.3);
+  StudyOptions o;
+  o.name = "new";
+  o.direction = Direction::Maximize;
+  o.space = space();
+  o.sampler.name = "random";
+  Study s(storage, o);
+  start_retune(s, StudyView(storage, old_study.record), 3);
+  for (int i = 0; i < 4; ++i) {
+    auto t = s.ask();
+    s.tell(*t, -std::pow(t->float_param("x") - 0.35, 2));
+  }
+  detail::StudyWatch watch(storage, *storage->find_study("new"), "");
+  watch.refresh();
+  const json v = watch.page()["report"]["retune"];
+  ASSERT_TRUE(v.is_object());
+  EXPECT_LE(v["old"]["trials"].get<int>(), detail::StudyWatch::kReportTrials);
+  EXPECT_EQ(v["old"]["best"]["value"], compare_studies(old_study, old_study)["old"]["best"]["value"]);
+  ASSERT_EQ(v["runs"].size(), 3u);
+  for (const auto& run : v["runs"]) EXPECT_TRUE(run["old_value"].is_number()) << run.dump();
+}
+
 TEST(CompareCli, ExitCodesForASchedulerAndTheConfigurationToDeploy) {
   TempDir tmp;
   const std::string url = "sqlite:///" + (tmp.path() / "s.db").string();

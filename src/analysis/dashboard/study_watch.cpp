@@ -67,6 +67,38 @@ struct StudyWatch::Row {
   }
 };
 
+namespace {
+
+// A re-tuned study's old study as its verdict is drawn from, at most kReportTrials trials
+// (its importance is measured again with each page): the best, the ones the re-tuning ran
+// first, and an even spread of the rest.
+std::shared_ptr<const ComparedStudy> sampled(std::shared_ptr<const ComparedStudy> old, const json& link) {
+  const auto limit = static_cast<std::size_t>(StudyWatch::kReportTrials);
+  if (old->trials.size() <= limit) return old;
+  std::vector<bool> keep(old->trials.size(), false);
+  std::size_t kept = 0;
+  auto take = [&](std::size_t i) {
+    if (!keep[i]) keep[i] = true, ++kept;
+  };
+  const TrialRecord* best = best_trial(old->trials, old->record.direction);
+  std::vector<int> first;  // the old trials the re-tuning ran first
+  for (const json& run : link.value("runs", json::array()))
+    if (run.is_object() && run.contains("old_trial") && run["old_trial"].is_number_integer())
+      first.push_back(run["old_trial"].get<int>());
+  for (std::size_t i = 0; i < old->trials.size(); ++i)
+    if (&old->trials[i] == best || std::find(first.begin(), first.end(), old->trials[i].number) != first.end())
+      take(i);
+  const double step = static_cast<double>(old->trials.size()) / static_cast<double>(limit - kept);
+  for (double at = 0; at < static_cast<double>(old->trials.size()) && kept < limit; at += step)
+    take(static_cast<std::size_t>(at));
+  auto out = std::make_shared<ComparedStudy>(ComparedStudy{old->record, old->space, {}});
+  for (std::size_t i = 0; i < old->trials.size(); ++i)
+    if (keep[i]) out->trials.push_back(old->trials[i]);
+  return out;
+}
+
+}  // namespace
+
 StudyWatch::StudyWatch(std::shared_ptr<Storage> storage, StudyRecord record, std::string metric)
     : storage_(std::move(storage)), record_(std::move(record)), metric_(std::move(metric)) {}
 
@@ -101,7 +133,7 @@ bool StudyWatch::refresh() {
   if (need_old && fresh.system_attrs.contains(attr::kRetune))
     if (auto old = linked_old_study(storage_, fresh)) {
       std::lock_guard lock(mutex_);
-      retuned_from_ = std::move(old);
+      retuned_from_ = sampled(std::move(old), fresh.system_attrs.at(attr::kRetune));
       changed = true;
     }
   // Batches of kBatch new trials, so that a study of 100,000 trials is never held whole as

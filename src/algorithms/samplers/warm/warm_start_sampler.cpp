@@ -195,8 +195,7 @@ WarmStartState warm_start_state(const SampleContext& c, const std::vector<TrialR
     if (std::none_of(nu.begin(), nu.end(), [&](const std::vector<double>& x) { return squared_distance(x, ou[j]) < near2; }))
       far.push_back(j);
   int number = -1;
-  if (state.weight > 0)
-  for (std::size_t i = 0; i < far.size(); ++i) {
+  for (std::size_t i = 0; state.weight > 0 && i < far.size(); ++i) {
     TrialRecord t = *old[far[i]];
     t.id = number;
     t.number = number--;

@@ -88,16 +88,23 @@ TEST(Compare, NothingCompleteIsUnknown) {
   EXPECT_NE(c["importance_note"].get<std::string>().find("empty"), std::string::npos) << c["importance_note"];
 }
 
+// The options of a study "new" re-tuning "old" with `sampler`.
+StudyOptions retuning(const std::string& sampler) {
+  StudyOptions o;
+  o.name = "new";
+  o.direction = Direction::Maximize;
+  o.space = space();
+  o.sampler.name = sampler;
+  o.sampler.seed = 5;
+  return o;
+}
+
 // A re-tuned study's verdict as the report and the dashboard get it: the old best runs
 // with their values on both data, the warm start's note, found through the link.
 TEST(Compare, ARetunedStudysVerdictForItsPages) {
   auto storage = make_memory_storage();
   const ComparedStudy old_study = study(storage, "old", 30, 0.3);
-  StudyOptions o;
-  o.name = "new";
-  o.direction = Direction::Maximize;
-  o.space = space();
-  o.sampler.seed = 5;  // auto: warm-started
+  StudyOptions o = retuning("auto");  // warm-started
   o.sampler.prior = retune_prior(StudyView(storage, old_study.record), o.space);
   Study s(storage, o);
   ASSERT_EQ(start_retune(s, StudyView(storage, old_study.record), 3).size(), 3u);
@@ -134,12 +141,7 @@ TEST(Compare, ARetunedStudysVerdictForItsPages) {
 TEST(Compare, TheDashboardKeepsALargeOldStudysBestAndFirstRuns) {
   auto storage = make_memory_storage();
   const ComparedStudy old_study = study(storage, "old", 1500, 0.3);
-  StudyOptions o;
-  o.name = "new";
-  o.direction = Direction::Maximize;
-  o.space = space();
-  o.sampler.name = "random";
-  Study s(storage, o);
+  Study s(storage, retuning("random"));
   start_retune(s, StudyView(storage, old_study.record), 3);
   for (int i = 0; i < 4; ++i) {
     auto t = s.ask();

@@ -203,6 +203,49 @@ TEST(Splits, SpiralsAndSubset) {
   EXPECT_EQ(load_splits(config).train.count, 17);
 }
 
+// Changed data for re-tuning: another subset, noisy labels, a class left out.
+TEST(Splits, ChangedData) {
+  TrainConfig config;
+  config.dataset = "spirals";
+  config.spiral_classes = 4;
+  config.spiral_points = 500;
+  const DataSplits base = load_splits(config);
+  auto labels = [](const DataView& v) { return std::vector<std::int32_t>(v.labels(), v.labels() + v.count); };
+
+  config.train_offset = 100;
+  config.train_subset = 200;
+  DataSplits moved = load_splits(config);
+  EXPECT_EQ(moved.train.count, 200);
+  EXPECT_EQ(labels(moved.train), std::vector<std::int32_t>(base.train.labels() + 100, base.train.labels() + 300));
+  config.train_offset = static_cast<int>(base.train.count);
+  EXPECT_THROW(load_splits(config), DataError);
+  config.train_offset = 0;
+  config.train_subset = 0;
+
+  config.label_noise = 0.2;
+  const DataSplits noisy = load_splits(config);
+  ASSERT_EQ(noisy.train.count, base.train.count);
+  std::size_t changed = 0;
+  for (Eigen::Index i = 0; i < noisy.train.count; ++i) changed += noisy.train.labels()[i] != base.train.labels()[i];
+  const double share = static_cast<double>(changed) / static_cast<double>(noisy.train.count);
+  EXPECT_NEAR(share, 0.2, 0.04);  // 1,400 draws: the share's sd is 0.011
+  EXPECT_EQ(noisy.train.features(), base.train.features());
+  EXPECT_EQ(labels(noisy.validation), labels(base.validation)) << "only training labels are noisy";
+  config.label_noise = 0;
+
+  config.drop_class = 2;
+  const DataSplits dropped = load_splits(config);
+  for (const DataView* v : {&dropped.train, &dropped.validation, &dropped.test}) {
+    const auto l = labels(*v);
+    EXPECT_EQ(std::count(l.begin(), l.end(), 2), 0);
+    EXPECT_GT(v->count, 0);
+  }
+  const auto before = labels(base.train);
+  EXPECT_EQ(dropped.train.count, static_cast<Eigen::Index>(before.size() - std::count(before.begin(), before.end(), 2)));
+  config.drop_class = 4;
+  EXPECT_THROW(load_splits(config), DataError);
+}
+
 TEST(Splits, FashionMnist) {
   TrainConfig config;
   if (!fs::exists(config.data_dir + "/train-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist not installed";

@@ -3,7 +3,7 @@
 
 #include <fmt/core.h>
 
-#include "caviar/attributes.h"
+#include "caviar/retune.h"
 #include "caviar/storage.h"
 #include "command.h"
 #include "common.h"
@@ -23,14 +23,13 @@ CommandRegistrar registrar(20, [](CLI::App& app) {
     for (const auto& s : storage->studies()) {
       TrialCounts c = storage->counts(s.id);
       std::optional<TrialRecord> top = storage->best(s.id, s.direction);
+      const auto link = retune_link(s);
       std::optional<double> best = top ? top->value : std::nullopt;
       rows.push_back({{"name", s.name}, {"direction", to_string(s.direction)},
                       {"trials", c.total()}, {"complete", c.complete}, {"pruned", c.pruned},
                       {"failed", c.failed}, {"running", c.running},
                       {"best", best ? json(*best) : json(nullptr)},
-                      {"retuned_from", s.system_attrs.contains(attr::kRetune) && s.system_attrs[attr::kRetune].is_object()
-                                           ? s.system_attrs[attr::kRetune].value("from", json(nullptr))
-                                           : json(nullptr)}});
+                      {"retuned_from", link ? json(link->from) : json(nullptr)}});
     }
     if (a->format == "json") {
       fmt::print("{}\n", rows.dump(2));

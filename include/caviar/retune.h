@@ -9,7 +9,9 @@
 // itself, so every process tuning it samples alike.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caviar/study.h"
@@ -34,6 +36,15 @@ void check_retune(const StudyView& old, const StudyOptions& study, int k);
 // "params"}]}. Returns the configurations enqueued now (none when linked already). Throws
 // UsageError as check_retune does.
 std::vector<json> start_retune(Study& study, const StudyView& old, int k);
+
+// A re-tuned study's link to its old study, as stored in "caviar:retune": the old study's
+// name and the old trials run first ({number, user params}).
+struct RetuneLink {
+  std::string from;
+  std::vector<std::pair<int, json>> runs;
+};
+// `record`'s link, or nullopt when it has none (or a malformed one).
+std::optional<RetuneLink> retune_link(const StudyRecord& record);
 
 // The old study's complete trials in `space`'s internal values, as a sampler's prior
 // (SamplerOptions::prior): a trial lacking a parameter `space` needs, or holding a value

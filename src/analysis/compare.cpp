@@ -8,6 +8,7 @@
 
 #include "caviar/attributes.h"
 #include "caviar/error.h"
+#include "caviar/retune.h"
 
 namespace caviar {
 namespace {
@@ -125,10 +126,9 @@ json compare_studies(const ComparedStudy& old_study, const ComparedStudy& new_st
 
 std::shared_ptr<const ComparedStudy> linked_old_study(const std::shared_ptr<Storage>& storage,
                                                       const StudyRecord& study) {
-  auto link = study.system_attrs.find(attr::kRetune);
-  if (link == study.system_attrs.end() || !link->is_object() || !link->contains("from") || !(*link)["from"].is_string())
-    return nullptr;
-  auto old = storage->find_study((*link)["from"].get<std::string>());
+  const auto link = retune_link(study);
+  if (!link) return nullptr;
+  auto old = storage->find_study(link->from);
   if (!old) return nullptr;
   return std::make_shared<const ComparedStudy>(compared(StudyView(storage, *old)));
 }
@@ -137,16 +137,13 @@ json retune_verdict_data(const ComparedStudy& old_study, const ComparedStudy& ne
   json out = compare_studies(old_study, new_study);
   auto value_of = [](const TrialRecord* t) { return t && rankable(*t) ? json(*t->value) : json(nullptr); };
   json runs = json::array();
-  const json link = new_study.record.system_attrs.value(attr::kRetune, json::object());
-  for (const json& run : link.value("runs", json::array())) {
-    if (!run.is_object() || !run.contains("old_trial") || !run["old_trial"].is_number_integer()) continue;
-    const int number = run["old_trial"].get<int>();
+  const auto link = retune_link(new_study.record);
+  for (const auto& [number, wanted] : link ? link->runs : std::vector<std::pair<int, json>>{}) {
     const TrialRecord* old = nullptr;
     for (const auto& t : old_study.trials)
       if (t.number == number) old = &t;
     // The first new trial with the same values: the re-tuning enqueued it.
     const TrialRecord* here = nullptr;
-    const json wanted = run.value("params", json::object());
     for (const auto& t : new_study.trials)
       if (same_params(user_params(t), wanted) && (!here || t.number < here->number)) here = &t;
     runs.push_back({{"old_trial", number},

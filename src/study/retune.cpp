@@ -87,13 +87,23 @@ std::shared_ptr<const std::vector<TrialRecord>> retune_prior(const StudyView& ol
   return prior;
 }
 
-std::shared_ptr<const std::vector<TrialRecord>> linked_prior(const std::shared_ptr<Storage>& storage,
-                                                             const StudyRecord& record, const SearchSpace& space) {
+std::optional<RetuneLink> retune_link(const StudyRecord& record) {
   auto link = record.system_attrs.find(attr::kRetune);
   if (link == record.system_attrs.end() || !link->is_object() || !link->contains("from") ||
       !(*link)["from"].is_string())
-    return nullptr;
-  auto old = storage->find_study((*link)["from"].get<std::string>());
+    return std::nullopt;
+  RetuneLink out{(*link)["from"].get<std::string>(), {}};
+  for (const json& run : link->value("runs", json::array()))
+    if (run.is_object() && run.contains("old_trial") && run["old_trial"].is_number_integer())
+      out.runs.emplace_back(run["old_trial"].get<int>(), run.value("params", json::object()));
+  return out;
+}
+
+std::shared_ptr<const std::vector<TrialRecord>> linked_prior(const std::shared_ptr<Storage>& storage,
+                                                             const StudyRecord& record, const SearchSpace& space) {
+  const auto link = retune_link(record);
+  if (!link) return nullptr;
+  auto old = storage->find_study(link->from);
   if (!old) return nullptr;
   return retune_prior(StudyView(storage, *old), space);
 }

@@ -14,6 +14,7 @@
 #include "caviar/export.h"
 #include "caviar/pbt.h"
 #include "caviar/report.h"
+#include "caviar/retune.h"
 #include "caviar/study_view.h"
 
 namespace caviar::detail {
@@ -72,7 +73,7 @@ namespace {
 // A re-tuned study's old study as its verdict is drawn from, at most kReportTrials trials
 // (its importance is measured again with each page): the best, the ones the re-tuning ran
 // first, and an even spread of the rest.
-std::shared_ptr<const ComparedStudy> sampled(std::shared_ptr<const ComparedStudy> old, const json& link) {
+std::shared_ptr<const ComparedStudy> sampled(std::shared_ptr<const ComparedStudy> old, const RetuneLink& link) {
   const auto limit = static_cast<std::size_t>(StudyWatch::kReportTrials);
   if (old->trials.size() <= limit) return old;
   std::vector<bool> keep(old->trials.size(), false);
@@ -81,13 +82,11 @@ std::shared_ptr<const ComparedStudy> sampled(std::shared_ptr<const ComparedStudy
     if (!keep[i]) keep[i] = true, ++kept;
   };
   const TrialRecord* best = best_trial(old->trials, old->record.direction);
-  std::vector<int> first;  // the old trials the re-tuning ran first
-  for (const json& run : link.value("runs", json::array()))
-    if (run.is_object() && run.contains("old_trial") && run["old_trial"].is_number_integer())
-      first.push_back(run["old_trial"].get<int>());
+  auto run_first = [&](int number) {
+    return std::any_of(link.runs.begin(), link.runs.end(), [&](const auto& run) { return run.first == number; });
+  };
   for (std::size_t i = 0; i < old->trials.size(); ++i)
-    if (&old->trials[i] == best || std::find(first.begin(), first.end(), old->trials[i].number) != first.end())
-      take(i);
+    if (&old->trials[i] == best || run_first(old->trials[i].number)) take(i);
   const double step = static_cast<double>(old->trials.size()) / static_cast<double>(limit - kept);
   for (double at = 0; at < static_cast<double>(old->trials.size()) && kept < limit; at += step)
     take(static_cast<std::size_t>(at));
@@ -130,10 +129,10 @@ bool StudyWatch::refresh() {
     std::lock_guard lock(mutex_);
     need_old = !retuned_from_;
   }
-  if (need_old && fresh.system_attrs.contains(attr::kRetune))
+  if (const auto link = need_old ? retune_link(fresh) : std::nullopt)
     if (auto old = linked_old_study(storage_, fresh)) {
       std::lock_guard lock(mutex_);
-      retuned_from_ = sampled(std::move(old), fresh.system_attrs.at(attr::kRetune));
+      retuned_from_ = sampled(std::move(old), *link);
       changed = true;
     }
   // Batches of kBatch new trials, so that a study of 100,000 trials is never held whole as

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <numeric>
 
 #include "base/random.h"
@@ -87,7 +89,9 @@ class WarmStartSampler final : public Sampler {
 
   std::optional<Params> suggest(const SampleContext& c) override {
     WarmStartState state = warm_start_state(c, *prior_, options_);
-    if (!warm(c, state)) return inner_->suggest(c);
+    const bool warm = is_warm(c, state);
+    remember(c.trial_number, note(state, warm));
+    if (!warm) return inner_->suggest(c);
     std::vector<TrialRecord> history;
     history.reserve(c.history.size() + state.shown.size());
     history.insert(history.end(), c.history.begin(), c.history.end());
@@ -97,25 +101,51 @@ class WarmStartSampler final : public Sampler {
     return inner_->suggest(warm_context);
   }
 
+  // The note of the suggest() call just made for this trial (worked out again only if
+  // there was none).
   std::map<std::string, json> study_notes(const SampleContext& c) override {
-    const WarmStartState s = warm_start_state(c, *prior_, options_);
     auto notes = inner_->study_notes(c);
-    notes[attr::kWarmStart] = {{"weight", s.weight}, {"rho", s.rho},   {"trials", s.trials},    {"prior", s.prior},
-                               {"old", s.old},       {"offset", s.offset}, {"warm", warm(c, s)}};
+    std::optional<json> made;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = notes_.find(c.trial_number); it != notes_.end()) {
+        made = std::move(it->second);
+        notes_.erase(it);
+      }
+    }
+    if (!made) {
+      const WarmStartState s = warm_start_state(c, *prior_, options_);
+      made = note(s, is_warm(c, s));
+    }
+    notes[attr::kWarmStart] = std::move(*made);
     return notes;
   }
 
  private:
-  bool warm(const SampleContext& c, const WarmStartState& s) const {
+  bool is_warm(const SampleContext& c, const WarmStartState& s) const {
     if (s.shown.empty()) return false;
     detail::Rng rng(detail::mix64(seed_, 0x7761726dULL), static_cast<std::uint64_t>(c.trial_number));
     return rng.uniform() < s.weight;
+  }
+
+  static json note(const WarmStartState& s, bool warm) {
+    return {{"weight", s.weight}, {"rho", s.rho}, {"trials", s.trials}, {"prior", s.prior},
+            {"old", s.old},       {"offset", s.offset}, {"warm", warm}};
+  }
+
+  // Notes of suggestions whose study_notes() has not come yet (a few, with several workers).
+  void remember(int number, json value) {
+    std::lock_guard lock(mutex_);
+    notes_[number] = std::move(value);
+    while (notes_.size() > 64) notes_.erase(notes_.begin());
   }
 
   std::unique_ptr<Sampler> inner_;
   std::shared_ptr<const std::vector<TrialRecord>> prior_;
   std::uint64_t seed_;
   WarmStartOptions options_;
+  std::mutex mutex_;
+  std::map<int, json> notes_;  // by trial number
 };
 
 }  // namespace
